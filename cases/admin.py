@@ -1,0 +1,101 @@
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from cases.models import ApiClient, AuditEvent, Case, Label, Order
+from cases.services.clients import api_client_create
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "token_prefix",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    readonly_fields = ["token_prefix", "created_at", "last_used_at"]
+    fields = [
+        "name",
+        "expires_at",
+        "revoked_at",
+        "token_prefix",
+        "created_at",
+        "last_used_at",
+    ]
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: ApiClient,
+        form: object,
+        change: bool,  # noqa: FBT001
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        client, token = api_client_create(
+            obj.name,
+            expires_at=obj.expires_at,
+            actor=f"user:{request.user.get_username()}",
+        )
+        obj.pk = client.pk
+        obj.token_prefix = client.token_prefix
+        messages.warning(request, f"Token for {client.name} (shown only once): {token}")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "order_id",
+        "created_at",
+        "amount",
+        "currency",
+        "customer_id",
+        "seller_id",
+    ]
+    search_fields = [
+        "order_id",
+        "customer_id",
+        "email",
+        "device_id",
+        "card_fingerprint",
+    ]
+    list_filter = ["channel"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "status", "priority", "queue_reason", "created_at"]
+    list_filter = ["status", "queue_reason"]
+    raw_id_fields = ["order"]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["order", "value", "source", "known_at", "created_by"]
+    list_filter = ["value", "source"]
+    raw_id_fields = ["order", "case"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail can be searched, never edited or deleted."""
+
+    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor", "object_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

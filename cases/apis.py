@@ -1,0 +1,171 @@
+"""REST API v1: one APIView per operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.api_output import (
+    case_output,
+    label_output,
+    order_fields_output,
+    order_result_output,
+)
+from cases.exceptions import OrderNotFound
+from cases.idempotent import IdempotentMixin
+from cases.models import Case, Order
+from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
+from cases.selectors import case_get_for_client, order_labels, order_latest_score
+from cases.services.intake import IntakeResult, orders_ingest
+from cases.services.outcomes import outcome_record
+from models_ml.models import Score
+from models_ml.services import scores_compute
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Replays the first response to this key byte for byte.",
+)
+
+
+class ReasonOut(serializers.Serializer):
+    feature = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    contribution = serializers.FloatField(help_text="Log-odds.")
+    text = serializers.CharField()
+
+
+class OrderResultOut(serializers.Serializer):
+    order_id = serializers.CharField()
+    risk_score = serializers.FloatField(allow_null=True)
+    decision = serializers.ChoiceField(choices=Score.Decision.choices)
+    case_id = serializers.IntegerField(allow_null=True)
+    model_version = serializers.IntegerField(allow_null=True)
+    reasons = ReasonOut(many=True, allow_null=True)
+    created = serializers.BooleanField()
+
+
+class OrderCreateApi(IdempotentMixin, APIView):
+    @extend_schema(
+        request=OrderIn,
+        responses={201: OrderResultOut, 200: OrderResultOut},
+        parameters=[IDEMPOTENCY_HEADER],
+        operation_id="orders_create",
+    )
+    def post(self, request: Request) -> Response:
+        payload = OrderIn.model_validate(_object(request.data))
+        (result,) = orders_ingest(request.auth, [payload], explain_all=True)
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(order_result_output(result), status=code)
+
+
+class OrderBatchOut(serializers.Serializer):
+    results = OrderResultOut(many=True)
+
+
+class OrderBatchCreateApi(IdempotentMixin, APIView):
+    @extend_schema(
+        request=OrderBatchIn,
+        responses={200: OrderBatchOut},
+        parameters=[IDEMPOTENCY_HEADER],
+        operation_id="orders_batch_create",
+    )
+    def post(self, request: Request) -> Response:
+        batch = OrderBatchIn.model_validate(_object(request.data))
+        _refuse_duplicate_ids(batch)
+        results = orders_ingest(request.auth, batch.orders, explain_all=False)
+        return Response({"results": [order_result_output(r) for r in results]})
+
+
+class OrderDetailOut(serializers.Serializer):
+    order = serializers.DictField()
+    score = OrderResultOut()
+    labels = serializers.ListField(child=serializers.DictField())
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses={200: OrderDetailOut}, operation_id="orders_retrieve")
+    def get(self, request: Request, order_id: str) -> Response:
+        order = Order.objects.filter(client=request.auth, order_id=order_id).first()
+        if order is None:
+            raise OrderNotFound()
+        score = order_latest_score(order)
+        if score is not None and score.contributions is None and score.model_version_id:
+            score = _explained(order, score)
+        return Response(
+            {
+                "order": order_fields_output(order),
+                "score": order_result_output(_result(order, score)),
+                "labels": [label_output(label) for label in order_labels(order)],
+            }
+        )
+
+
+class OutcomeCreateApi(IdempotentMixin, APIView):
+    @extend_schema(
+        request=OutcomeIn,
+        responses={201: serializers.DictField(), 200: serializers.DictField()},
+        parameters=[IDEMPOTENCY_HEADER],
+        operation_id="orders_outcomes_create",
+    )
+    def post(self, request: Request, order_id: str) -> Response:
+        order = Order.objects.filter(client=request.auth, order_id=order_id).first()
+        if order is None:
+            raise OrderNotFound()
+        outcome = OutcomeIn.model_validate(_object(request.data))
+        label, created = outcome_record(request.auth, order, outcome)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(label_output(label), status=code)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(
+        responses={200: serializers.DictField()}, operation_id="cases_retrieve"
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        case = case_get_for_client(request.auth, case_id)
+        return Response(case_output(case))
+
+
+def _object(data: Any) -> dict:
+    if not isinstance(data, dict):
+        raise serializers.ValidationError(
+            {"non_field_errors": ["Expected a JSON object."]}
+        )
+    return data
+
+
+def _refuse_duplicate_ids(batch: OrderBatchIn) -> None:
+    seen: set[str] = set()
+    errors = {}
+    for i, order in enumerate(batch.orders):
+        if order.order_id in seen:
+            errors[f"orders.{i}.order_id"] = ["Duplicate order_id within this batch."]
+        seen.add(order.order_id)
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+def _explained(order: Order, score: Score) -> Score:
+    """Explain an order when asked about it, and keep the explanation."""
+    (fresh,) = scores_compute([order], explain=lambda _decision: True)
+    if fresh.model_version_id == score.model_version_id and fresh.contributions:
+        with transaction.atomic():
+            Score.objects.filter(pk=score.pk).update(
+                base_value=fresh.base_value, contributions=fresh.contributions
+            )
+        score.base_value, score.contributions = fresh.base_value, fresh.contributions
+    return score
+
+
+def _result(order: Order, score: Score | None) -> IntakeResult:
+    case = Case.objects.filter(order=order).first()
+    return IntakeResult(order, score, case, created=False)

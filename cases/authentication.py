@@ -1,0 +1,40 @@
+"""API clients authenticate with `Authorization: Token <token>` (or Bearer)."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from cases.models import ApiClient
+from cases.services.clients import token_hash
+
+# last_used_at is written at most this often, not on every request.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keywords = (b"token", b"bearer")
+
+    def authenticate(self, request: Any) -> tuple[ApiClient, ApiClient] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in self.keywords:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header.")
+        try:
+            token = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token header.") from None
+        client = ApiClient.objects.filter(token_hash=token_hash(token)).first()
+        now = timezone.now()
+        if client is None or client.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        if client.expires_at is not None and client.expires_at <= now:
+            raise exceptions.AuthenticationFailed("Token expired.")
+        if client.last_used_at is None or now - client.last_used_at > _TOUCH_EVERY:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        return client, client
+
+    def authenticate_header(self, request: Any) -> str:
+        return "Token"

@@ -1,0 +1,201 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ApiClient(models.Model):
+    """A service allowed to call the API. Only a SHA-256 of its token is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # DRF's IsAuthenticated asks the principal this.
+    is_authenticated = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    WEB = "web"
+    APP = "app"
+    PHONE = "phone"
+    POS = "pos"
+    OTHER = "other"
+
+
+class Order(models.Model):
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="+")
+    order_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(help_text="The order's own time.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    customer_id = models.CharField(max_length=128)
+    account_created_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    device_id = models.CharField(max_length=128, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    card_fingerprint = models.CharField(max_length=128, blank=True)
+    card_bin = models.CharField(max_length=8, blank=True)
+    card_country = models.CharField(max_length=2, blank=True)
+    billing_country = models.CharField(max_length=2, blank=True)
+    billing_postcode = models.CharField(max_length=16, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True)
+    shipping_postcode = models.CharField(max_length=16, blank=True)
+    seller_id = models.CharField(max_length=128, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default="web")
+    item_count = models.PositiveIntegerField(default=1)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "order_id"], name="order_id_unique_per_client"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="order_amount_gte_0"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["customer_id", "created_at"]),
+            models.Index(fields=["card_fingerprint", "created_at"]),
+            models.Index(fields=["device_id", "created_at"]),
+            models.Index(fields=["ip_address", "created_at"]),
+            models.Index(fields=["email", "created_at"]),
+            models.Index(fields=["seller_id", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_id
+
+
+class CaseQuerySet(models.QuerySet):
+    def pending(self) -> "CaseQuerySet":
+        return self.filter(status__in=[Case.Status.OPEN, Case.Status.ESCALATED])
+
+    def by_priority(self) -> "CaseQuerySet":
+        return self.order_by("-priority", "id")
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ESCALATED = "escalated"
+        DECIDED = "decided"
+
+    class QueueReason(models.TextChoices):
+        HIGH_RISK = "high_risk", "High expected loss"
+        EXPLORATION = "exploration", "Model uncertain"
+        AUDIT = "audit", "Random audit"
+        NO_MODEL = "no_model", "No model yet"
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="case")
+    status = models.CharField(max_length=12, choices=Status.choices, default="open")
+    priority = models.FloatField(help_text="Expected loss: probability × amount.")
+    queue_reason = models.CharField(max_length=12, choices=QueueReason.choices)
+    selection_probability = models.FloatField(default=1.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-priority", "id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(selection_probability__gt=0, selection_probability__lte=1),
+                name="case_selection_probability_in_0_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk}"
+
+
+class Label(models.Model):
+    """Ground truth for an order. Never edited: a correction is a newer label."""
+
+    class Value(models.TextChoices):
+        FRAUD = "fraud"
+        LEGITIMATE = "legitimate"
+
+    class Source(models.TextChoices):
+        REVIEWER = "reviewer"
+        CHARGEBACK = "chargeback"
+        MERCHANT = "merchant", "Merchant confirmation"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="labels")
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="labels"
+    )
+    value = models.CharField(max_length=10, choices=Value.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    reasons = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    known_at = models.DateTimeField(
+        db_index=True, help_text="When the label became known: features use this."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["order", "-known_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.value} ({self.source})"
+
+    @property
+    def is_fraud(self) -> bool:
+        return self.value == self.Value.FRAUD
+
+
+class AuditEvent(models.Model):
+    """Append-only. PostgreSQL refuses UPDATE and DELETE on this table (trigger)."""
+
+    actor = models.CharField(max_length=150, help_text="user:<name>, client:<name>")
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.object_type}:{self.object_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an Idempotency-Key, replayed byte for byte."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "key"], name="idempotency_key_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,63 @@
+"""Idempotency-Key handling with the semantics Stripe documents.
+
+The first request with a key is recorded in flight; when it finishes, its
+status and exact body are stored. A repeat with the same body gets those bytes
+back; with a different body, 422; while the first is still running, 409.
+A request that ended in a 5xx is forgotten, so the client may retry it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
+from cases.models import ApiClient, IdempotencyRecord
+
+# An in-flight record older than this belongs to a crashed request.
+STALE_AFTER = timedelta(minutes=5)
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(
+        b"\n".join([method.encode(), path.encode(), body])
+    ).hexdigest()
+
+
+def idempotency_begin(
+    client: ApiClient, key: str, fingerprint: str
+) -> tuple[IdempotencyRecord, bool]:
+    """Return (record, is_replay). Raises 409 / 422 as documented above."""
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                client=client, key=key, fingerprint=fingerprint
+            )
+            return record, False
+    except IntegrityError:
+        pass
+    record = IdempotencyRecord.objects.get(client=client, key=key)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if record.completed_at is not None:
+        return record, True
+    if timezone.now() - record.created_at < STALE_AFTER:
+        raise IdempotencyKeyInUse()
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, completed_at__isnull=True, created_at=record.created_at
+    ).update(created_at=timezone.now())
+    if not taken:
+        raise IdempotencyKeyInUse()
+    return record, False
+
+
+def idempotency_complete(record: IdempotencyRecord, status: int, body: bytes) -> None:
+    if status >= 500:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=status, body=body, completed_at=timezone.now()
+    )

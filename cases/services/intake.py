@@ -1,0 +1,116 @@
+"""Order intake: validate → features → score → explain → case, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from cases.models import ApiClient, AuditEvent, Case, Order
+from cases.schemas import OrderIn
+from cases.services.audit import audit_event
+from models_ml.models import Score
+from models_ml.services import scores_compute
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    order: Order
+    score: Score | None
+    case: Case | None
+    created: bool
+
+
+def orders_ingest(
+    client: ApiClient, payloads: Sequence[OrderIn], *, explain_all: bool
+) -> list[IntakeResult]:
+    """Store, score and queue new orders; return the stored result for repeats.
+
+    Idempotent per (client, order_id): an order sent again is not stored,
+    scored or queued again. Orders that become cases are always explained
+    (SHAP); others only when `explain_all`, since SHAP costs more than scoring.
+    """
+    for _attempt in range(3):
+        try:
+            return _ingest_once(client, payloads, explain_all=explain_all)
+        except IntegrityError:
+            # A concurrent request stored one of these order_ids first; the
+            # next attempt finds it and answers with the stored result.
+            continue
+    raise RuntimeError("order intake kept colliding with concurrent requests")
+
+
+def _ingest_once(
+    client: ApiClient, payloads: Sequence[OrderIn], *, explain_all: bool
+) -> list[IntakeResult]:
+    ids = [p.order_id for p in payloads]
+    stored = {
+        o.order_id: o for o in Order.objects.filter(client=client, order_id__in=ids)
+    }
+    fresh = [
+        Order(client=client, **p.model_fields_for_db())
+        for p in payloads
+        if p.order_id not in stored
+    ]
+    by_id: dict[str, IntakeResult] = {}
+    if fresh:
+        scores = scores_compute(
+            fresh, explain=lambda d: explain_all or d != Score.Decision.APPROVE
+        )
+        with transaction.atomic():
+            Order.objects.bulk_create(fresh)
+            Score.objects.bulk_create(scores)
+            cases = cases_open(scores)
+        for score in scores:
+            case = cases.get(score.order.pk)
+            by_id[score.order.order_id] = IntakeResult(
+                score.order, score, case, created=True
+            )
+    for order_id, result in _stored_results(stored).items():
+        by_id[order_id] = result
+    return [by_id[order_id] for order_id in ids]
+
+
+def cases_open(scores: list[Score]) -> dict[int, Case]:
+    cases = [
+        Case(
+            order=s.order,
+            priority=case_priority(s.probability, float(s.order.amount)),
+            queue_reason=(
+                Case.QueueReason.HIGH_RISK
+                if s.probability is not None
+                else Case.QueueReason.NO_MODEL
+            ),
+        )
+        for s in scores
+        if s.decision == Score.Decision.REVIEW
+    ]
+    Case.objects.bulk_create(cases)
+    AuditEvent.objects.bulk_create(
+        audit_event("system", "case.opened", c, {"reason": c.queue_reason})
+        for c in cases
+    )
+    return {c.order.pk: c for c in cases}
+
+
+def case_priority(probability: float | None, amount: float) -> float:
+    """Expected loss if the order is fraud: probability × amount."""
+    return round((1.0 if probability is None else probability) * amount, 4)
+
+
+def _stored_results(stored: dict[str, Order]) -> dict[str, IntakeResult]:
+    if not stored:
+        return {}
+    latest: dict[int, Score] = {}
+    for score in Score.objects.filter(order__in=stored.values()).order_by(
+        "order", "-id"
+    ):
+        latest.setdefault(score.order_id, score)
+    cases = {c.order_id: c for c in Case.objects.filter(order__in=stored.values())}
+    return {
+        order_id: IntakeResult(
+            order, latest.get(order.pk), cases.get(order.pk), created=False
+        )
+        for order_id, order in stored.items()
+    }

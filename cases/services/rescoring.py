@@ -1,0 +1,72 @@
+"""Scoring stored orders again with the active model, and re-queueing them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max
+
+from cases.models import Case, Order
+from cases.services.intake import case_priority, cases_open
+from models_ml.models import Score
+from models_ml.services import scores_compute
+
+BATCH_SIZE = 500
+RECENT = timedelta(days=7)
+
+
+def rescore_candidates() -> list[int]:
+    """Open cases, and unlabelled orders without a case from the last 7 days
+    of order time (order time, not wall time: replays and demos live in the past)."""
+    newest = Order.objects.aggregate(newest=Max("created_at"))["newest"]
+    if newest is None:
+        return []
+    recent = Order.objects.filter(
+        created_at__gte=newest - RECENT, labels__isnull=True, case__isnull=True
+    ).values_list("id", flat=True)
+    open_cases = Case.objects.pending().values_list("order_id", flat=True)
+    return sorted(set(recent) | set(open_cases))
+
+
+def orders_rescore(order_ids: Iterable[int], batch_size: int = BATCH_SIZE) -> int:
+    """Add a Score per order with the active model; open or re-prioritise cases.
+
+    Idempotent per model version: an order already scored by the active
+    version is skipped.
+    """
+    ids = list(order_ids)
+    done = 0
+    for start in range(0, len(ids), batch_size):
+        done += _rescore_batch(ids[start : start + batch_size])
+    return done
+
+
+def _rescore_batch(ids: list[int]) -> int:
+    orders = list(Order.objects.filter(pk__in=ids).order_by("created_at", "id"))
+    if not orders:
+        return 0
+    scores = scores_compute(orders, explain=lambda d: d != Score.Decision.APPROVE)
+    version = scores[0].model_version_id
+    already = set(
+        Score.objects.filter(order__in=orders, model_version_id=version).values_list(
+            "order_id", flat=True
+        )
+    )
+    scores = [s for s in scores if s.order.pk not in already]
+    cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
+    with transaction.atomic():
+        Score.objects.bulk_create(scores)
+        cases_open([s for s in scores if s.order.pk not in cases])
+        pending = {Case.Status.OPEN, Case.Status.ESCALATED}
+        changed = []
+        for score in scores:
+            case = cases.get(score.order.pk)
+            if case is not None and case.status in pending:
+                case.priority = case_priority(
+                    score.probability, float(score.order.amount)
+                )
+                changed.append(case)
+        Case.objects.bulk_update(changed, ["priority"])
+    return len(scores)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelsMlConfig(AppConfig):
+    name = "models_ml"
+    verbose_name = "Models"

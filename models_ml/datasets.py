@@ -1,0 +1,135 @@
+"""Reading orders and labels from the database into feature frames.
+
+`online_features` (intake: a few orders, history fetched for their entities)
+and `training_set` (every labelled order) both end in `build_features`, the
+one code path that defines what a feature means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from django.db.models import Q
+
+from models_ml.features import (
+    ENTITIES,
+    HISTORY_COLUMNS,
+    LABEL_WINDOW,
+    WINDOWS,
+    build_features,
+    lookback_ms,
+)
+from models_ml.frames import (
+    LABEL_ORDER_FIELDS,
+    ORDER_FIELDS,
+    labels_frame,
+    orders_frame,
+)
+
+
+def online_features(orders: Sequence[object]) -> pd.DataFrame:
+    """Features of Order instances (saved or not), as of their own created_at.
+
+    Earlier orders of the same batch count as history of later ones, exactly
+    as if they had been sent one by one.
+    """
+    from cases.models import Label, Order
+
+    queries = orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
+    start = min(o.created_at for o in orders)
+    end = max(o.created_at for o in orders)
+    near = Q()
+    for column in ENTITIES.values():
+        values = {getattr(o, column) for o in orders} - {""}
+        if values:
+            since = start - timedelta(milliseconds=lookback_ms(column))
+            near |= Q(**{f"{column}__in": values, "created_at__gte": since})
+    saved = [o.pk for o in orders if o.pk is not None]
+    history_rows = (
+        list(
+            Order.objects.filter(near, created_at__lt=end)
+            .exclude(pk__in=saved)
+            .values_list(*ORDER_FIELDS)
+        )
+        if near
+        else []
+    )
+    history = pd.concat([orders_frame(history_rows), queries], ignore_index=True)
+    label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW])
+    near_labels = Q()
+    for column in LABEL_ORDER_FIELDS:
+        values = {getattr(o, column) for o in orders} - {""}
+        if values:
+            near_labels |= Q(**{f"order__{column}__in": values})
+    label_rows = (
+        Label.objects.filter(
+            near_labels, known_at__gte=label_since, known_at__lt=end
+        ).values_list("known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS))
+        if near_labels
+        else []
+    )
+    labels = labels_frame(_fraud_flags(label_rows))
+    return build_features(history[HISTORY_COLUMNS], queries, labels)
+
+
+def _fraud_flags(rows: object) -> list[tuple]:
+    return [(r[0], r[1] == "fraud", *r[2:]) for r in rows]  # type: ignore[attr-defined]
+
+
+@dataclass
+class TrainingSet:
+    order_ids: np.ndarray
+    created_ts: np.ndarray
+    features: pd.DataFrame
+    target: np.ndarray
+    label_counts: dict[str, int]
+
+
+def training_set() -> TrainingSet:
+    """Every labelled order with its point-in-time features and its truth.
+
+    The truth of an order is its latest outcome (chargeback or merchant
+    confirmation) if it has one, else its latest reviewer label.
+    """
+    from cases.models import Label, Order
+
+    truth = _order_truth(Label)
+    orders = Order.objects.order_by("id").values_list("id", *ORDER_FIELDS)
+    rows = list(orders)
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    history = orders_frame([r[1:] for r in rows])
+    label_rows = Label.objects.values_list(
+        "known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS)
+    )
+    labels = labels_frame(_fraud_flags(label_rows))
+    labelled = np.isin(ids, np.fromiter(truth.keys(), dtype=np.int64))
+    queries = history[labelled].reset_index(drop=True)
+    features = build_features(history[HISTORY_COLUMNS], queries, labels)
+    target = np.array([truth[i] for i in ids[labelled]], dtype=int)
+    return TrainingSet(
+        order_ids=ids[labelled],
+        created_ts=queries["ts"].to_numpy(),
+        features=features,
+        target=target,
+        label_counts={
+            "fraud": int(target.sum()),
+            "legitimate": int((1 - target).sum()),
+        },
+    )
+
+
+def _order_truth(label_model: type) -> dict[int, int]:
+    """order id → 1 (fraud) / 0, outcomes overriding reviewer labels."""
+    truth: dict[int, tuple[int, object, int]] = {}
+    rows = label_model.objects.values_list("order_id", "source", "known_at", "value")
+    for order_id, source, known_at, value in rows:
+        rank = 0 if source == "reviewer" else 1
+        current = truth.get(order_id)
+        candidate = (rank, known_at, int(value == "fraud"))
+        if current is None or candidate[:2] >= current[:2]:
+            truth[order_id] = candidate
+    return {order_id: t[2] for order_id, t in truth.items()}

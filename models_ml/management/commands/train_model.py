@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cases.services.rescoring import orders_rescore, rescore_candidates
+from models_ml.models import ModelVersion
+from models_ml.services import TrainingDataError, model_train
+
+
+class Command(BaseCommand):
+    help = "Train a challenger on all labels; promote it if it beats the champion."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Train on unchanged data."
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            version = model_train(force=bool(options["force"]))
+        except TrainingDataError as exc:
+            active = ModelVersion.objects.filter(status="active").first()
+            if active is None:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"Not trained: {exc}. Active model stays v{active.pk}.")
+            return
+        holdout = version.metrics.get("holdout") or {}
+        self.stdout.write(
+            f"Model v{version.pk}: {version.status} ({version.promotion_reason}); "
+            f"holdout AP {holdout.get('ap')}, AUC {holdout.get('auc')}"
+        )
+        if version.status == ModelVersion.Status.ACTIVE:
+            scored = orders_rescore(rescore_candidates())
+            self.stdout.write(f"Re-scored {scored} open or recent orders.")

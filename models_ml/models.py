@@ -1,0 +1,79 @@
+from django.db import models
+from django.db.models import Q
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        TRAINING = "training"
+        CANDIDATE = "candidate"
+        ACTIVE = "active"
+        REJECTED = "rejected"
+        RETIRED = "retired"
+        FAILED = "failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default="training")
+    artifact_path = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    sklearn_version = models.CharField(max_length=20, blank=True)
+    feature_names = models.JSONField(default=list)
+    params = models.JSONField(default=dict)
+    data_fingerprint = models.CharField(max_length=64, blank=True)
+    training_rows = models.PositiveIntegerField(default=0)
+    label_counts = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    base_value = models.FloatField(null=True)
+    training_seconds = models.FloatField(null=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promotion_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="active"),
+                name="one_active_model_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.pk} ({self.status})"
+
+
+class Score(models.Model):
+    """One scoring of an order by one model version. Re-scoring adds a row."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve"
+        REVIEW = "review"
+        DECLINE = "decline"
+
+    order = models.ForeignKey(
+        "cases.Order", on_delete=models.CASCADE, related_name="scores"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, related_name="scores"
+    )
+    probability = models.FloatField(null=True, help_text="Fraud probability, 0..1.")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    features = models.JSONField(default=dict)
+    base_value = models.FloatField(null=True, help_text="SHAP base value, log-odds.")
+    contributions = models.JSONField(
+        null=True,
+        help_text="Top SHAP contributions in log-odds, null if not explained.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["order", "-id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=1)
+                | Q(probability__isnull=True),
+                name="score_probability_in_0_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.probability}"

@@ -1,0 +1,105 @@
+"""Feature names in a reviewer's words."""
+
+from __future__ import annotations
+
+import math
+
+from models_ml.features import (
+    ENTITIES,
+    ENTITY_WORDS,
+    LABEL_ENTITIES,
+    MEAN_ENTITIES,
+    PAIRS,
+    WINDOW_WORDS,
+    WINDOWS,
+)
+
+_PAIR_SENTENCES = {
+    "device_card": (
+        "Card already used on this device in 30 days",
+        "Card new to this device",
+    ),
+    "customer_device": ("Customer's usual device", "Device new to this customer"),
+    "customer_card": ("Customer's usual card", "Card new to this customer"),
+}
+
+
+def _plural(n: float, word: str) -> str:
+    return f"{n:.0f} {word}" + ("" if round(n) == 1 else "s")
+
+
+def _sentences() -> dict[str, object]:
+    spec: dict[str, object] = {
+        "amount": lambda v: f"Order amount {v:,.2f}",
+        "hour": lambda v: f"Placed at {v:02.0f}:00 UTC",
+        "is_weekend": lambda v: "Placed at the weekend" if v else "Placed on a weekday",
+        "is_night": lambda v: (
+            "Placed at night (00-06 UTC)" if v else "Placed in daytime"
+        ),
+        "account_age_days": lambda v: f"Account is {v:,.1f} days old",
+        "billing_shipping_mismatch": lambda v: (
+            "Shipping country differs from billing country"
+            if v
+            else "Ships to the billing country"
+        ),
+        "card_billing_mismatch": lambda v: (
+            "Card issued in another country than billing"
+            if v
+            else "Card country matches billing"
+        ),
+        "channel_code": lambda v: "Sales channel",
+        "item_count": lambda v: _plural(v, "item"),
+        "amount_vs_customer_mean_30d": lambda v: (
+            f"Amount is {v:,.1f}× this customer's 30-day average"
+        ),
+        "device_new_cards_30d": lambda v: (
+            f"{_plural(v, 'card')} new to this device in 30 days"
+        ),
+    }
+    for entity, _column in ENTITIES.items():
+        noun = ENTITY_WORDS[entity]
+        for window in WINDOWS:
+            spec[f"{entity}_orders_{window}"] = (
+                lambda v, noun=noun, w=WINDOW_WORDS[window]: (
+                    f"{_plural(v, 'earlier order')} from this {noun} in the last {w}"
+                )
+            )
+    for entity in MEAN_ENTITIES:
+        for window in ("1d", "30d"):
+            spec[f"{entity}_mean_amount_{window}"] = (
+                lambda v, noun=ENTITY_WORDS[entity], w=WINDOW_WORDS[window]: (
+                    f"This {noun}'s average order over {w}: {v:,.2f}"
+                )
+            )
+    for pair, (seen, new) in _PAIR_SENTENCES.items():
+        assert pair in PAIRS
+        spec[f"{pair}_seen_30d"] = lambda v, seen=seen, new=new: seen if v else new
+    for entity in LABEL_ENTITIES:
+        noun = ENTITY_WORDS[entity]
+        spec[f"{entity}_fraud_labels_30d"] = lambda v, noun=noun: (
+            f"{_plural(v, 'confirmed fraud')} on this {noun} in 30 days"
+        )
+        spec[f"{entity}_fraud_rate_30d"] = lambda v, noun=noun: (
+            f"{v:.0%} of this {noun}'s labelled orders in 30 days were fraud"
+        )
+    return spec
+
+
+_SENTENCES = _sentences()
+_MISSING = "No {} known"
+
+
+def reason_sentence(feature: str, value: float | None) -> str:
+    """'4 earlier orders from this device in the last hour', etc."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if feature.endswith("_fraud_rate_30d"):
+            return "No labelled orders to compare with"
+        if feature.startswith("account_age"):
+            return "Account creation time not given"
+        if feature.startswith("amount_vs"):
+            return "No earlier orders from this customer in 30 days"
+        return f"Not available: {feature.replace('_', ' ')}"
+    render = _SENTENCES.get(feature)
+    if render is None:
+        return f"{feature.replace('_', ' ')} = {value:g}"
+    return render(value)  # type: ignore[operator]

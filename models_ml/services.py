@@ -1,0 +1,231 @@
+"""Scoring, training, promotion and rollback: the model registry's write side."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from models_ml.datasets import online_features, training_set
+from models_ml.explanations import explanations_compute
+from models_ml.features import FEATURE_NAMES
+from models_ml.metrics import model_metrics
+from models_ml.models import ModelVersion, Score
+from models_ml.scoring import (
+    active_model,
+    active_model_forget,
+    decision_for,
+    model_version_load,
+)
+
+log = logging.getLogger(__name__)
+
+MIN_TRAINING_LABELS = 50
+HOLDOUT_SHARE = 0.2
+
+
+class TrainingDataError(Exception):
+    """Too few labels, or only one class: no model can be trained."""
+
+
+def scores_compute(
+    orders: Sequence[Any], explain: Callable[[str], bool] | None = None
+) -> list[Score]:
+    """Unsaved Score rows for `orders` with the active model.
+
+    `explain(decision)` says which orders get SHAP reasons (the expensive
+    step); without a model the decision is `review` and there is no score.
+    """
+    features = online_features(orders)
+    loaded = active_model()
+    rows = features.to_numpy(dtype=float)
+    probabilities = loaded.predict(rows) if loaded else [None] * len(orders)
+    scores = []
+    for order, row, probability in zip(orders, rows, probabilities, strict=True):
+        p = None if probability is None else float(probability)
+        scores.append(
+            Score(
+                order=order,
+                model_version_id=loaded.version_id if loaded else None,
+                probability=p,
+                decision=decision_for(p),
+                features=_feature_dict(row),
+            )
+        )
+    if loaded and explain:
+        chosen = [i for i, s in enumerate(scores) if explain(s.decision)]
+        if chosen:
+            base, reasons = explanations_compute(
+                loaded.explainer, rows[chosen], FEATURE_NAMES, settings.RISK_TOP_REASONS
+            )
+            for i, top in zip(chosen, reasons, strict=True):
+                scores[i].base_value, scores[i].contributions = base, top
+    return scores
+
+
+def _feature_dict(row: np.ndarray) -> dict[str, float | None]:
+    return {
+        name: None if np.isnan(v) else float(v)
+        for name, v in zip(FEATURE_NAMES, row, strict=True)
+    }
+
+
+def model_train(*, force: bool = False, params: dict | None = None) -> ModelVersion:
+    """Train a challenger on every label known now, evaluate it, maybe promote.
+
+    The most recent HOLDOUT_SHARE of labelled orders (by order time) is held
+    out; challenger and champion are compared on it. Unchanged training data
+    is not trained again unless `force`.
+    """
+    import sklearn
+
+    from models_ml.artifacts import artifact_save
+    from models_ml.training import model_fit, time_split
+
+    version = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
+    started = time.perf_counter()
+    try:
+        data = training_set()
+        _check_trainable(data.target)
+        fingerprint = _fingerprint(data.order_ids, data.target)
+        same = ModelVersion.objects.filter(data_fingerprint=fingerprint).exclude(
+            status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING]
+        )
+        if not force and same.exists():
+            raise TrainingDataError("no new labels since the last training: skipped")
+        holdout = time_split(data.created_ts, HOLDOUT_SHARE)
+        model = model_fit(
+            data.features[~holdout],
+            data.target[~holdout],
+            params,
+            settings.TRAINING_THREADS,
+        )
+        path, digest = artifact_save(
+            model, settings.MODEL_DIR, f"model-v{version.pk}.skops"
+        )
+        rows = data.features[holdout].to_numpy(dtype=float)
+        k = max(1, int(holdout.sum() * 0.05))
+        challenger = model_metrics(
+            data.target[holdout], model.predict_proba(rows)[:, 1], k
+        )
+        champion = _champion_metrics(rows, data.target[holdout], k)
+        version.artifact_path, version.sha256 = str(path), digest
+        version.sklearn_version = sklearn.__version__
+        version.feature_names = FEATURE_NAMES
+        version.params = model.get_params()
+        version.data_fingerprint = fingerprint
+        version.training_rows = int((~holdout).sum())
+        version.label_counts = data.label_counts
+        version.metrics = {"holdout": _clean(challenger), "champion": _clean(champion)}
+        version.training_seconds = time.perf_counter() - started
+        version.status = ModelVersion.Status.CANDIDATE
+        version.save()
+    except Exception as exc:
+        version.status = ModelVersion.Status.FAILED
+        version.error = f"{type(exc).__name__}: {exc}"
+        version.training_seconds = time.perf_counter() - started
+        version.save()
+        raise
+    better, why = _beats(challenger, champion)
+    if better:
+        return model_promote(version.pk, reason=why)
+    version.status = ModelVersion.Status.REJECTED
+    version.promotion_reason = why
+    version.save(update_fields=["status", "promotion_reason"])
+    return version
+
+
+def _check_trainable(target: np.ndarray) -> None:
+    if len(target) < MIN_TRAINING_LABELS:
+        raise TrainingDataError(
+            f"{len(target)} labelled orders, at least {MIN_TRAINING_LABELS} needed"
+        )
+    if target.min() == target.max():
+        raise TrainingDataError("all labels have the same value")
+
+
+def _fingerprint(order_ids: np.ndarray, target: np.ndarray) -> str:
+    digest = hashlib.sha256(order_ids.astype(np.int64).tobytes())
+    digest.update(target.astype(np.int8).tobytes())
+    digest.update(",".join(FEATURE_NAMES).encode())
+    return digest.hexdigest()
+
+
+def _champion_metrics(rows: np.ndarray, target: np.ndarray, k: int) -> dict | None:
+    champion = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    if champion is None or champion.feature_names != FEATURE_NAMES:
+        return None
+    loaded = model_version_load(champion)
+    return {"version": champion.pk, **model_metrics(target, loaded.predict(rows), k)}
+
+
+def _beats(challenger: dict, champion: dict | None) -> tuple[bool, str]:
+    metric = settings.MODEL_PRIMARY_METRIC
+    if champion is None:
+        return True, "no comparable champion"
+    ours, theirs = challenger[metric], champion[metric]
+    if np.isnan(ours):
+        return False, f"{metric} undefined on the holdout"
+    if np.isnan(theirs) or ours >= theirs:
+        return (
+            True,
+            f"{metric} {ours:.4f} >= champion v{champion['version']} {theirs:.4f}",
+        )
+    return False, f"{metric} {ours:.4f} < champion v{champion['version']} {theirs:.4f}"
+
+
+def _clean(metrics: dict | None) -> dict | None:
+    if metrics is None:
+        return None
+    return {
+        k: (None if isinstance(v, float) and np.isnan(v) else v)
+        for k, v in metrics.items()
+    }
+
+
+def model_promote(version_id: int, *, reason: str) -> ModelVersion:
+    """Make `version_id` the one active version, retiring the previous one.
+
+    Safe under concurrent promotions: the partial unique index allows a single
+    active row, and a promotion that loses the race retries.
+    """
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                version = ModelVersion.objects.select_for_update().get(pk=version_id)
+                if version.status not in (
+                    ModelVersion.Status.CANDIDATE,
+                    ModelVersion.Status.RETIRED,
+                    ModelVersion.Status.REJECTED,
+                    ModelVersion.Status.ACTIVE,
+                ):
+                    raise ValueError(
+                        f"v{version_id} is {version.status}: cannot promote"
+                    )
+                list(
+                    ModelVersion.objects.select_for_update().filter(
+                        Q(status=ModelVersion.Status.ACTIVE)
+                    )
+                )
+                ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exclude(
+                    pk=version_id
+                ).update(status=ModelVersion.Status.RETIRED)
+                version.status = ModelVersion.Status.ACTIVE
+                version.promoted_at = timezone.now()
+                version.promotion_reason = reason
+                version.save(
+                    update_fields=["status", "promoted_at", "promotion_reason"]
+                )
+                transaction.on_commit(active_model_forget)
+                return version
+        except IntegrityError:
+            log.info("promotion of v%s lost a race, retrying", version_id)
+    raise RuntimeError(f"could not promote v{version_id}")

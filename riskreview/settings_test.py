@@ -1,0 +1,15 @@
+"""Test settings: the real PostgreSQL and broker, fast hashing, local caches."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/riskreview")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from riskreview.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MODEL_REFRESH_SECONDS = 0.0
+LOGGING = {"version": 1, "disable_existing_loggers": False}
