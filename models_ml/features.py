@@ -143,7 +143,7 @@ class _Index:
         composite = codes.astype(np.int64) * span + (times[present] - t0)
         order = np.argsort(composite, kind="stable")
         cumsums = {
-            name: np.concatenate([[0.0], np.cumsum(v[present][order])])
+            name: np.concatenate([np.zeros(1, v.dtype), np.cumsum(v[present][order])])
             for name, v in values.items()
         }
         return cls(
@@ -168,7 +168,7 @@ class _Index:
         lo = np.searchsorted(self.keys, lo_key, side="left")
         count = np.where(known, hi - lo, 0)
         sums = {
-            name: np.where(known, cs[hi] - cs[lo], 0.0)
+            name: np.where(known, cs[hi] - cs[lo], 0)
             for name, cs in self.cumsums.items()
         }
         return count, sums, _present(keys)
@@ -218,7 +218,7 @@ def _add_order_features(out: dict, queries: pd.DataFrame, q_ts: np.ndarray) -> N
     moments = pd.to_datetime(q_ts, unit="ms", utc=True)
     out["amount"] = queries["amount"].to_numpy(dtype=float)
     out["hour"] = moments.hour.to_numpy(dtype=float)
-    out["is_weekend"] = (moments.dayofweek >= 5).astype(float)
+    out["is_weekend"] = (moments.day_of_week >= 5).astype(float)
     out["is_night"] = (moments.hour < 6).astype(float)
     created = queries["account_created_ts"].to_numpy(dtype=float)
     out["account_age_days"] = (q_ts - created) / DAY
@@ -248,7 +248,8 @@ def _add_entity_features(
     t0: int,
     span: int,
 ) -> None:
-    amounts = history["amount"].to_numpy(dtype=float)
+    # Whole cents: exact sums, so intake and training agree to the last bit.
+    amounts = np.round(history["amount"].to_numpy(dtype=float) * 100).astype(np.int64)
     for entity, column in ENTITIES.items():
         index = _Index.build(history[column], h_ts, {"amount": amounts}, t0, span)
         for window, width in WINDOWS.items():
@@ -256,7 +257,7 @@ def _add_entity_features(
             out[f"{entity}_orders_{window}"] = np.where(present, count, np.nan)
             if entity in MEAN_ENTITIES and window in ("1d", "30d"):
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    mean = sums["amount"] / count
+                    mean = sums["amount"] / count / 100
                 out[f"{entity}_mean_amount_{window}"] = np.where(
                     count > 0, mean, np.nan
                 )

@@ -229,3 +229,19 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
         except IntegrityError:
             log.info("promotion of v%s lost a race, retrying", version_id)
     raise RuntimeError(f"could not promote v{version_id}")
+
+
+def model_rollback(version_id: int, *, actor: str) -> ModelVersion:
+    """Make an earlier version active again (it must have been trained fine)."""
+    from cases.services.audit import audit_record
+
+    previous = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    version = model_promote(version_id, reason=f"rollback by {actor}")
+    audit_record(
+        actor,
+        "model.rollback",
+        version,
+        before={"active": previous.pk if previous else None},
+        after={"active": version.pk},
+    )
+    return version

@@ -1,0 +1,133 @@
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from cases.demo_data import TRUTH_KEYS, generate_orders
+from cases.schemas import OrderIn
+from cases.services.bulk import import_client, orders_bulk_load
+from models_ml.models import ModelVersion
+from models_ml.services import (
+    TrainingDataError,
+    model_promote,
+    model_rollback,
+    model_train,
+)
+
+FAST = {"max_iter": 40}
+
+
+def _load_labelled_orders(n: int = 1500, seed: int = 2) -> None:
+    from datetime import timedelta
+
+    rows = generate_orders(n, seed=seed, days=20)
+    payloads = [
+        OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
+        for r in rows
+    ]
+    labels = [
+        (
+            r["order_id"],
+            "fraud" if r["is_fraud"] else "legitimate",
+            r["created_at"] + timedelta(days=3),
+        )
+        for r in rows
+    ]
+    orders_bulk_load(import_client(), payloads, labels)
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path) -> Path:
+    settings.MODEL_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.mark.django_db
+def test_first_model_is_trained_saved_and_promoted(model_dir):
+    _load_labelled_orders()
+
+    version = model_train(params=FAST)
+
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert Path(version.artifact_path).parent == model_dir
+    assert version.metrics["holdout"]["auc"] > 0.8
+    assert version.label_counts["fraud"] > 0
+    assert version.training_rows == pytest.approx(1200, abs=5)
+
+
+@pytest.mark.django_db
+def test_unchanged_labels_are_not_trained_again(model_dir):
+    _load_labelled_orders()
+    model_train(params=FAST)
+
+    with pytest.raises(TrainingDataError, match="no new labels"):
+        model_train(params=FAST)
+
+    assert ModelVersion.objects.filter(status="active").count() == 1
+
+
+@pytest.mark.django_db
+def test_worse_challenger_is_rejected_and_champion_stays(model_dir):
+    _load_labelled_orders()
+    champion = model_train(params=FAST)
+
+    weak = model_train(force=True, params={"max_iter": 1, "max_depth": 1})
+
+    assert weak.status == ModelVersion.Status.REJECTED
+    assert weak.metrics["holdout"]["ap"] < weak.metrics["champion"]["ap"]
+    champion.refresh_from_db()
+    assert champion.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_too_few_labels_fail_visibly(model_dir):
+    with pytest.raises(TrainingDataError):
+        model_train()
+
+    failed = ModelVersion.objects.get()
+    assert failed.status == ModelVersion.Status.FAILED
+    assert "labelled orders" in failed.error
+
+
+@pytest.mark.django_db
+def test_rollback_restores_an_earlier_version(model_dir):
+    _load_labelled_orders()
+    first = model_train(params=FAST)
+    second = model_train(force=True, params={**FAST, "learning_rate": 0.2})
+    model_promote(second.pk, reason="newer")
+
+    model_rollback(first.pk, actor="user:lead")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("active", "retired")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_promotions_leave_exactly_one_active_version():
+    candidates = [
+        ModelVersion.objects.create(status=ModelVersion.Status.CANDIDATE)
+        for _ in range(10)
+    ]
+    barrier = threading.Barrier(len(candidates))
+    errors: list[BaseException] = []
+
+    def promote(version_id: int) -> None:
+        try:
+            barrier.wait()
+            model_promote(version_id, reason="race")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=promote, args=(c.pk,)) for c in candidates]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert ModelVersion.objects.filter(status="active").count() == 1
+    assert ModelVersion.objects.filter(status="retired").count() == 9
