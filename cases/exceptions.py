@@ -26,3 +26,21 @@ class OrderNotFound(APIException):
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "No such order for this client."
     default_code = "not_found"
+
+
+class CaseNotAvailable(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This case is not available to you."
+    default_code = "case_not_available"
+
+
+class LeaseLost(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Your claim on this case is no longer valid."
+    default_code = "lease_lost"
+
+
+class InvalidTransition(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This case cannot change that way."
+    default_code = "invalid_transition"

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -78,16 +80,25 @@ class Order(models.Model):
 
 class CaseQuerySet(models.QuerySet):
     def pending(self) -> "CaseQuerySet":
-        return self.filter(status__in=[Case.Status.OPEN, Case.Status.ESCALATED])
+        """Cases still waiting for a decision (first review, QA or a lead)."""
+        return self.filter(status__in=Case.PENDING)
 
     def by_priority(self) -> "CaseQuerySet":
         return self.order_by("-priority", "id")
+
+    def unclaimed(self, now: datetime) -> "CaseQuerySet":
+        """No reviewer holds a live lease on them."""
+        live = Claim.objects.filter(
+            case=models.OuterRef("pk"), released_at__isnull=True, expires_at__gt=now
+        )
+        return self.exclude(models.Exists(live))
 
 
 class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"
-        ESCALATED = "escalated"
+        QA = "qa", "Awaiting QA review"
+        ESCALATED = "escalated", "Escalated to a lead"
         DECIDED = "decided"
 
     class QueueReason(models.TextChoices):
@@ -96,8 +107,12 @@ class Case(models.Model):
         AUDIT = "audit", "Random audit"
         NO_MODEL = "no_model", "No model yet"
 
+    PENDING = (Status.OPEN, Status.QA, Status.ESCALATED)
+
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="case")
     status = models.CharField(max_length=12, choices=Status.choices, default="open")
+    probability = models.FloatField(null=True, help_text="Latest fraud probability.")
+    top_reason = models.CharField(max_length=200, blank=True)
     priority = models.FloatField(help_text="Expected loss: probability × amount.")
     queue_reason = models.CharField(max_length=12, choices=QueueReason.choices)
     selection_probability = models.FloatField(default=1.0)
@@ -108,6 +123,10 @@ class Case(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "-priority", "id"])]
+        permissions = [
+            ("review_case", "Can claim and decide cases"),
+            ("lead_case", "Can reassign, override, run QA and see metrics"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(selection_probability__gt=0, selection_probability__lte=1),
@@ -117,6 +136,61 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.pk}"
+
+
+class Claim(models.Model):
+    """A reviewer's lease on a case. At most one live claim per case (DB-enforced)."""
+
+    class End(models.TextChoices):
+        DECIDED = "decided"
+        RELEASED = "released"
+        EXPIRED = "expired"
+        REASSIGNED = "reassigned"
+        ESCALATED = "escalated"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="claims")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims"
+    )
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    end = models.CharField(max_length=10, choices=End.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(released_at__isnull=True),
+                name="one_open_claim_per_case",
+            )
+        ]
+        indexes = [models.Index(fields=["reviewer", "released_at"])]
+
+    def __str__(self) -> str:
+        return f"claim {self.pk} on case {self.case_id}"
+
+
+class ReasonCode(models.Model):
+    """The configurable list of reasons a reviewer picks from."""
+
+    class AppliesTo(models.TextChoices):
+        FRAUD = "fraud"
+        LEGITIMATE = "legitimate"
+        ANY = "any"
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100)
+    applies_to = models.CharField(
+        max_length=10, choices=AppliesTo.choices, default="any"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["applies_to", "code"]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class Label(models.Model):

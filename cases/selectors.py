@@ -1,11 +1,35 @@
-"""Reads that span several models."""
+"""Reads that span several models: API lookups, the queue, the case page."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
 
-from cases.models import ApiClient, Case, Label, Order
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order
 from models_ml.models import Score
+
+SEARCH_FIELDS = (
+    "order_id",
+    "customer_id",
+    "email",
+    "device_id",
+    "ip_address",
+    "card_fingerprint",
+)
+LINK_FIELDS = {
+    "customer_id": "customer",
+    "card_fingerprint": "card",
+    "device_id": "device",
+    "ip_address": "IP address",
+    "email": "email",
+    "seller_id": "seller",
+}
+LINKED_PER_ENTITY = 10
 
 
 def order_get_for_client(client: ApiClient, order_id: str) -> Order:
@@ -23,4 +47,131 @@ def order_labels(order: Order) -> list[Label]:
 def case_get_for_client(client: ApiClient, case_id: int) -> Case:
     return get_object_or_404(
         Case.objects.select_related("order"), pk=case_id, order__client=client
+    )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[Case]
+    next_cursor: str | None
+
+
+def queue_page(filters: dict[str, Any], page_size: int) -> QueuePage:
+    """One page of the queue, by priority, with keyset pagination.
+
+    The cursor is the (priority, id) of the last row shown: the next page
+    starts strictly after it, so deep pages cost what the first one does.
+    """
+    now = timezone.now()
+    live = Claim.objects.filter(
+        case=OuterRef("pk"), released_at__isnull=True, expires_at__gt=now
+    )
+    cases = (
+        _filtered(Case.objects.all(), filters, live)
+        .select_related("order")
+        .annotate(assignee=Subquery(live.values("reviewer__username")[:1]))
+        .by_priority()
+    )
+    if filters.get("after"):
+        priority, case_id = filters["after"].split("_")
+        p = float(priority)
+        cases = cases.filter(Q(priority__lt=p) | Q(priority=p, id__gt=int(case_id)))
+    rows = list(cases[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    cursor = f"{rows[-1].priority!r}_{rows[-1].pk}" if more and rows else None
+    return QueuePage(rows, cursor)
+
+
+def _filtered(cases: QuerySet, f: dict[str, Any], live: QuerySet) -> QuerySet:
+    status = f.get("status") or "pending"
+    cases = cases.pending() if status == "pending" else cases.filter(status=status)
+    if f.get("q"):
+        match = Q()
+        for field in SEARCH_FIELDS:
+            match |= Q(**{f"order__{field}": f["q"]})
+        cases = cases.filter(match)
+    bounds = {
+        "score_min": "probability__gte",
+        "score_max": "probability__lte",
+        "amount_min": "order__amount__gte",
+        "amount_max": "order__amount__lte",
+        "reason": "queue_reason",
+        "seller": "order__seller_id",
+        "country": "order__billing_country",
+    }
+    for key, lookup in bounds.items():
+        if f.get(key) not in (None, ""):
+            cases = cases.filter(**{lookup: f[key]})
+    if f.get("date_from"):
+        cases = cases.filter(order__created_at__gte=_day_start(f["date_from"]))
+    if f.get("date_to"):
+        cases = cases.filter(
+            order__created_at__lt=_day_start(f["date_to"], next_day=True)
+        )
+    if f.get("assignee"):
+        cases = cases.filter(Exists(live.filter(reviewer__username=f["assignee"])))
+    return cases
+
+
+def _day_start(day: Any, *, next_day: bool = False) -> datetime:
+    from datetime import timedelta
+
+    start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    return start + timedelta(days=1) if next_day else start
+
+
+def case_live_claim(case: Case) -> Claim | None:
+    return (
+        Claim.objects.select_related("reviewer")
+        .filter(case=case, released_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LinkedOrder:
+    order: Order
+    shared: list[str]
+    probability: float | None
+    label: str | None
+    case_status: str | None
+
+
+def linked_orders(order: Order) -> list[LinkedOrder]:
+    """Other orders sharing the customer, card, device, IP, email or seller."""
+    found: dict[int, tuple[Order, list[str]]] = {}
+    for field, noun in LINK_FIELDS.items():
+        value = getattr(order, field)
+        if not value:
+            continue
+        others = (
+            Order.objects.filter(**{field: value})
+            .exclude(pk=order.pk)
+            .order_by("-created_at")[:LINKED_PER_ENTITY]
+        )
+        for other in others:
+            found.setdefault(other.pk, (other, []))[1].append(noun)
+    ids = list(found)
+    scores: dict[int, float | None] = {}
+    for s in Score.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
+        scores.setdefault(s.order_id, s.probability)
+    labels: dict[int, str] = {}
+    for label in Label.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
+        labels.setdefault(label.order_id, label.value)
+    cases = dict(
+        Case.objects.filter(order_id__in=ids).values_list("order_id", "status")
+    )
+    result = [
+        LinkedOrder(o, shared, scores.get(pk), labels.get(pk), cases.get(pk))
+        for pk, (o, shared) in found.items()
+    ]
+    return sorted(result, key=lambda r: r.order.created_at, reverse=True)
+
+
+def case_timeline(case: Case) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).order_by(
+            "created_at", "id"
+        )
     )

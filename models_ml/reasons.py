@@ -28,6 +28,37 @@ def _plural(n: float, word: str) -> str:
     return f"{n:.0f} {word}" + ("" if round(n) == 1 else "s")
 
 
+def _age(days: float) -> str:
+    if days < 1 / 24:
+        return _plural(max(days * 24 * 60, 0), "minute")
+    if days < 2:
+        return _plural(days * 24, "hour")
+    return _plural(days, "day")
+
+
+def _missing(feature: str) -> str:
+    """Sentences for features without a value (NaN)."""
+    if feature.endswith("_fraud_rate_30d"):
+        return "No labelled orders to compare with in 30 days"
+    if feature == "account_age_days":
+        return "Account creation time not given"
+    if feature == "amount_vs_customer_mean_30d":
+        return "No earlier orders from this customer in 30 days"
+    if feature.endswith("_mismatch"):
+        return "A country needed for this comparison was not given"
+    if feature.endswith("_seen_30d"):
+        return "Not enough identifiers given to compare"
+    for entity, noun in ENTITY_WORDS.items():
+        for window, words in WINDOW_WORDS.items():
+            if feature == f"{entity}_mean_amount_{window}":
+                return f"No earlier orders from this {noun} in the last {words}"
+        if feature.startswith(f"{entity}_") and not feature.startswith(
+            "customer_device"
+        ):
+            return f"No {noun} given"
+    return f"Not available: {feature.replace('_', ' ')}"
+
+
 def _sentences() -> dict[str, object]:
     spec: dict[str, object] = {
         "amount": lambda v: f"Order amount {v:,.2f}",
@@ -36,7 +67,7 @@ def _sentences() -> dict[str, object]:
         "is_night": lambda v: (
             "Placed at night (00-06 UTC)" if v else "Placed in daytime"
         ),
-        "account_age_days": lambda v: f"Account is {v:,.1f} days old",
+        "account_age_days": lambda v: f"Account is {_age(v)} old",
         "billing_shipping_mismatch": lambda v: (
             "Shipping country differs from billing country"
             if v
@@ -92,13 +123,7 @@ _MISSING = "No {} known"
 def reason_sentence(feature: str, value: float | None) -> str:
     """'4 earlier orders from this device in the last hour', etc."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        if feature.endswith("_fraud_rate_30d"):
-            return "No labelled orders to compare with"
-        if feature.startswith("account_age"):
-            return "Account creation time not given"
-        if feature.startswith("amount_vs"):
-            return "No earlier orders from this customer in 30 days"
-        return f"Not available: {feature.replace('_', ' ')}"
+        return _missing(feature)
     render = _SENTENCES.get(feature)
     if render is None:
         return f"{feature.replace('_', ' ')} = {value:g}"

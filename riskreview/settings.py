@@ -85,6 +85,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
+# Idle sessions end after this many minutes without a request.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -163,3 +166,8 @@ LOGGING = {
 MODEL_PRIMARY_METRIC = env_str("MODEL_PRIMARY_METRIC", "ap")
 if MODEL_PRIMARY_METRIC not in {"ap", "auc", "p_at_k"}:
     raise ImproperlyConfigured("MODEL_PRIMARY_METRIC must be ap, auc or p_at_k")
+
+# Review workbench.
+CASE_LEASE_MINUTES = env_int("CASE_LEASE_MINUTES", 15)
+QA_SHARE = env_float("QA_SHARE", 0.05)
+QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 50)

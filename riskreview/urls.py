@@ -1,12 +1,18 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 urlpatterns = [
+    path("", include("cases.web_urls")),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
-        "api/v1/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"
+        "api/v1/docs/",
+        SpectacularRedocView.as_view(url_name="schema"),
+        name="api-docs",
     ),
 ]

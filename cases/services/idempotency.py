@@ -39,7 +39,10 @@ def idempotency_begin(
             return record, False
     except IntegrityError:
         pass
-    record = IdempotencyRecord.objects.get(client=client, key=key)
+    record = IdempotencyRecord.objects.filter(client=client, key=key).first()
+    if record is None:
+        # The first request crashed and forgot the key just now: retry.
+        raise IdempotencyKeyInUse()
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if record.completed_at is not None:
@@ -56,8 +59,13 @@ def idempotency_begin(
 
 def idempotency_complete(record: IdempotencyRecord, status: int, body: bytes) -> None:
     if status >= 500:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        idempotency_forget(record)
         return
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         status_code=status, body=body, completed_at=timezone.now()
     )
+
+
+def idempotency_forget(record: IdempotencyRecord) -> None:
+    """Drop a key whose request failed on our side, so a retry is processed."""
+    IdempotencyRecord.objects.filter(pk=record.pk).delete()

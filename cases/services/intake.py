@@ -76,6 +76,8 @@ def cases_open(scores: list[Score]) -> dict[int, Case]:
     cases = [
         Case(
             order=s.order,
+            probability=s.probability,
+            top_reason=case_top_reason(s),
             priority=case_priority(s.probability, float(s.order.amount)),
             queue_reason=(
                 Case.QueueReason.HIGH_RISK
@@ -92,6 +94,14 @@ def cases_open(scores: list[Score]) -> dict[int, Case]:
         for c in cases
     )
     return {c.order.pk: c for c in cases}
+
+
+def case_top_reason(score: Score) -> str:
+    """The strongest reason pushing towards fraud, for the queue's column."""
+    for reason in score.contributions or []:
+        if reason["contribution"] > 0:
+            return reason["text"][:200]
+    return ""
 
 
 def case_priority(probability: float | None, amount: float) -> float:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from cases.models import Case, Order
-from cases.services.intake import case_priority, cases_open
+from cases.services.intake import case_priority, case_top_reason, cases_open
 from models_ml.models import Score
 from models_ml.services import scores_compute
 
@@ -59,7 +59,7 @@ def _rescore_batch(ids: list[int]) -> int:
     with transaction.atomic():
         Score.objects.bulk_create(scores)
         cases_open([s for s in scores if s.order.pk not in cases])
-        pending = {Case.Status.OPEN, Case.Status.ESCALATED}
+        pending = set(Case.PENDING)
         changed = []
         for score in scores:
             case = cases.get(score.order.pk)
@@ -67,6 +67,8 @@ def _rescore_batch(ids: list[int]) -> int:
                 case.priority = case_priority(
                     score.probability, float(score.order.amount)
                 )
+                case.probability = score.probability
+                case.top_reason = case_top_reason(score)
                 changed.append(case)
-        Case.objects.bulk_update(changed, ["priority"])
+        Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
     return len(scores)

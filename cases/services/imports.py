@@ -1,0 +1,383 @@
+"""Importing order history from warehouse exports (CSV or Parquet): no scoring.
+
+A file is read chunk by chunk, so only one chunk of rows is ever held as Python
+dicts. Each row is normalised (column mapping, naive timestamps as UTC, integer
+ids as text, float amounts to cents), validated by `OrderIn` exactly as the API
+does, and the valid rows of a chunk are stored by `orders_bulk_load` in one
+transaction. Orders already stored for the client are skipped, so an interrupted
+or repeated import can simply be run again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from django.core.exceptions import ValidationError
+from pydantic import ValidationError as PayloadError
+
+from cases.models import ApiClient, Label
+from cases.schemas import OrderIn
+from cases.services.bulk import orders_bulk_load
+
+ORDER_FIELDS = tuple(OrderIn.model_fields)
+REQUIRED_FIELDS = tuple(n for n, f in OrderIn.model_fields.items() if f.is_required())
+# row: 1-based among data rows, the header not counted (CSV: line number - 1).
+REJECT_COLUMNS = ("row", "order_id", "field", "reason")
+_DATETIME_FIELDS = frozenset({"created_at", "account_created_at"})
+_NUMBER = re.compile(r"\d+(\.\d+)?")  # an epoch, not an ISO basic-format date
+_CSV_ENCODING = "utf-8-sig"  # tolerates the BOM some exporters write
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """Which column holds the truth, which of its values mean fraud, and how long
+    after the order the truth became known."""
+
+    column: str
+    fraud_values: frozenset[str] = frozenset({"1", "true", "fraud"})  # lower case
+    delay: timedelta = timedelta(days=7)
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    stored: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    labels: int = 0
+    rejects_path: Path | None = None
+
+    def summary(self) -> str:
+        return (
+            f"read {self.read} / stored {self.stored} / "
+            f"already present {self.already_present} / rejected {self.rejected} / "
+            f"labels {self.labels} (rejects: {self.rejects_path})"
+        )
+
+
+@dataclass
+class _Plan:
+    """Which source column feeds which OrderIn field, and which go to attributes."""
+
+    fields: dict[str, str]  # source column -> OrderIn field
+    extras: list[str] = field(default_factory=list)
+    label: LabelSpec | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        label = [self.label.column] if self.label else []
+        return list(dict.fromkeys([*self.fields, *self.extras, *label]))
+
+
+def column_mapping_parse(items: Sequence[str]) -> dict[str, str]:
+    """Turn `["TX_ID=order_id", ...]` into `{"TX_ID": "order_id"}`, checking fields."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.rpartition("=")
+        if not sep or not source or not target:
+            raise ValidationError(f"--map {item!r}: expected SOURCE_COLUMN=FIELD")
+        if target not in ORDER_FIELDS:
+            raise ValidationError(
+                f"--map {item!r}: {target!r} is not an order field "
+                f"(one of: {', '.join(ORDER_FIELDS)})"
+            )
+        if target in mapping.values():
+            raise ValidationError(f"--map {item!r}: field {target!r} is mapped twice")
+        mapping[source] = target
+    return mapping
+
+
+def default_rejects_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def orders_file_row_count(path: Path) -> int | None:
+    """Rows in the file if known without reading it (Parquet), else None."""
+    return _file_header(path)[2]
+
+
+def orders_import_file(
+    path: Path,
+    *,
+    client: ApiClient,
+    mapping: Mapping[str, str] | None = None,
+    rejects_path: Path | None = None,
+    chunk_size: int = 5000,
+    extra_to_attributes: bool = False,
+    label: LabelSpec | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Store the file's valid orders for `client`; write one rejects line per error.
+
+    Idempotent: an order_id already stored for the client (by an earlier run, an
+    earlier chunk, or an earlier row of the same file) is skipped and counted as
+    already present; a label is added only together with its order. Each chunk
+    commits on its own, so a failed run keeps what it stored and can be re-run.
+    Raises ValidationError before reading any row when a mapped column, a
+    required field or the label column is missing, or the file type is unknown.
+    `on_progress` is called with the number of rows read after each chunk.
+    """
+    if chunk_size < 1:
+        raise ValidationError("chunk size must be at least 1")
+    kind, columns, _rows = _file_header(path)
+    plan = _plan(columns, mapping or {}, label, extras=extra_to_attributes)
+    rejects_path = rejects_path or default_rejects_path(path)
+    report = ImportReport(rejects_path=rejects_path)
+    # Rewritten on every run, so a stale file never outlives a fixed import.
+    with rejects_path.open("w", newline="", encoding="utf-8") as rejects_file:
+        rejects = csv.writer(rejects_file)
+        rejects.writerow(REJECT_COLUMNS)
+        for rows in _chunks(path, kind, plan.columns, chunk_size):
+            _chunk_import(rows, report.read + 1, client, plan, rejects, report)
+            report.read += len(rows)
+            if on_progress is not None:
+                on_progress(len(rows))
+    return report
+
+
+def _chunk_import(
+    rows: list[dict[str, Any]],
+    first_row: int,
+    client: ApiClient,
+    plan: _Plan,
+    rejects: Any,
+    report: ImportReport,
+) -> None:
+    payloads: dict[str, OrderIn] = {}
+    labels: list[tuple[str, str, datetime]] = []
+    rejected = 0
+    delay = plan.label.delay if plan.label else timedelta(0)
+    for number, row in enumerate(rows, start=first_row):
+        data = _payload(row, plan)
+        try:
+            order = OrderIn.model_validate(data)
+        except PayloadError as exc:
+            rejected += 1
+            rejects.writerows(
+                [number, data.get("order_id", ""), _error_field(err), err["msg"]]
+                for err in exc.errors()
+            )
+            continue
+        if order.order_id in payloads:
+            continue  # a repeat within the file counts as already present
+        payloads[order.order_id] = order
+        value = _label_value(row, plan.label)
+        if value is not None:
+            labels.append((order.order_id, value, order.created_at + delay))
+    stored, labelled = orders_bulk_load(client, list(payloads.values()), labels)
+    report.stored += stored
+    report.labels += labelled
+    report.rejected += rejected
+    report.already_present += len(rows) - rejected - stored
+
+
+def _error_field(error: Any) -> str:
+    # Only the top-level name: union members add validator names to the loc.
+    return str(error["loc"][0]) if error["loc"] else ""
+
+
+# --- Files --------------------------------------------------------------------
+
+
+def _file_kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        kind = "parquet"
+    elif name.endswith((".csv", ".csv.gz")):
+        kind = "csv"
+    else:
+        raise ValidationError(
+            f"{path}: unknown file type (expected .csv, .csv.gz, .parquet or .pq)"
+        )
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such file")
+    return kind
+
+
+def _file_header(path: Path) -> tuple[str, list[str], int | None]:
+    """The file's kind, column names and, for Parquet, row count."""
+    kind = _file_kind(path)
+    try:
+        if kind == "parquet":
+            file = pq.ParquetFile(path)
+            return kind, list(file.schema_arrow.names), file.metadata.num_rows
+        header = pd.read_csv(path, nrows=0, encoding=_CSV_ENCODING)
+    except (OSError, ValueError) as exc:  # Arrow's and pandas' errors included
+        raise ValidationError(f"{path}: cannot read it as {kind}: {exc}") from exc
+    return kind, [str(c) for c in header.columns], None
+
+
+def _chunks(
+    path: Path, kind: str, columns: list[str], size: int
+) -> Iterator[list[dict[str, Any]]]:
+    if kind == "parquet":
+        for batch in pq.ParquetFile(path).iter_batches(
+            batch_size=size, columns=columns
+        ):
+            yield batch.to_pylist()
+        return
+    # Text as text: ids and postcodes keep leading zeros; empty cells stay "".
+    reader = pd.read_csv(
+        path,
+        usecols=columns,
+        dtype=str,
+        keep_default_na=False,
+        chunksize=size,
+        encoding=_CSV_ENCODING,
+    )
+    with reader:
+        for frame in reader:
+            yield frame.to_dict("records")
+
+
+def _plan(
+    columns: list[str],
+    mapping: Mapping[str, str],
+    label: LabelSpec | None,
+    *,
+    extras: bool,
+) -> _Plan:
+    """Mapped columns first; then columns named like an order field that no
+    mapping replaces; the rest go to attributes when `extras`, else are ignored."""
+    label_columns = [label.column] if label else []
+    for source in [*mapping, *label_columns]:
+        if source not in columns:
+            raise ValidationError(
+                f"column {source!r} is not in the file (it has: {', '.join(columns)})"
+            )
+    fields = dict(mapping)
+    for column in columns:
+        if (
+            column in ORDER_FIELDS
+            and column not in fields
+            and column not in label_columns
+            and column not in mapping.values()
+        ):
+            fields[column] = column
+    for required in REQUIRED_FIELDS:
+        if required not in fields.values():
+            raise ValidationError(
+                f"the file has no column for required field {required!r}: "
+                f"map one with --map COLUMN={required}"
+            )
+    used = {*fields, *label_columns}
+    rest = [c for c in columns if c not in used] if extras else []
+    return _Plan(fields=fields, extras=rest, label=label)
+
+
+# --- Rows ---------------------------------------------------------------------
+
+
+def _payload(row: Mapping[str, Any], plan: _Plan) -> dict[str, Any]:
+    """The OrderIn input for one row; a missing value leaves the field's default."""
+    data: dict[str, Any] = {}
+    for source, name in plan.fields.items():
+        value = row[source]
+        if not _missing(value):
+            data[name] = _CONVERTERS.get(name, _text)(value)
+    extras = {c: _json_value(row[c]) for c in plan.extras if not _missing(row[c])}
+    if extras:
+        attributes = data.get("attributes", {})
+        # A malformed attributes value is left for OrderIn to reject.
+        data["attributes"] = (
+            {**extras, **attributes} if isinstance(attributes, dict) else attributes
+        )
+    return data
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value == ""
+        or (isinstance(value, float) and math.isnan(value))
+        or value is pd.NaT
+    )
+
+
+def _datetime(value: Any) -> Any:
+    """Naive means UTC. Epoch seconds or millis, as numbers or digit strings, are
+    left to OrderIn, which reads them as UTC like the API does."""
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # OrderIn says what is wrong with it
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _amount(value: Any) -> Any:
+    """A float within rounding noise of whole cents becomes that Decimal; any other
+    float keeps its digits so OrderIn rejects it for its decimal places."""
+    if isinstance(value, float):
+        cents = round(value * 100)
+        if math.isclose(value * 100, cents, rel_tol=1e-9, abs_tol=1e-6):
+            return Decimal(cents).scaleb(-2)
+        return Decimal(repr(value))
+    return value
+
+
+def _text(value: Any) -> Any:
+    """Warehouse ids are often integer columns; the API's fields are text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _attributes(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _passthrough(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(_DATETIME_FIELDS, _datetime),
+    "amount": _amount,
+    "attributes": _attributes,
+    "ip_address": _passthrough,
+    "item_count": _passthrough,
+}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value, default=str))
+    return str(value)
+
+
+def _label_value(row: Mapping[str, Any], label: LabelSpec | None) -> str | None:
+    if label is None or _missing(row[label.column]):
+        return None
+    raw = row[label.column]
+    if isinstance(raw, bool):
+        text = "true" if raw else "false"
+    else:
+        text = str(_text(raw)).strip().lower()
+    return Label.Value.FRAUD if text in label.fraud_values else Label.Value.LEGITIMATE

@@ -1,0 +1,276 @@
+"""The review workflow: claim, release, decide, escalate, override, reassign.
+
+Every write here runs in a transaction that locks the case row, and records an
+AuditEvent. A claim is a lease: it ends when the reviewer decides or releases,
+or when it expires; a decision is accepted only under the reviewer's live lease.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
+from cases.models import Case, Claim, Label
+from cases.services.audit import audit_record
+
+
+def actor_name(user: AbstractBaseUser) -> str:
+    return f"user:{user.get_username()}"
+
+
+def _lease_end() -> timezone.datetime:
+    return timezone.now() + timedelta(minutes=settings.CASE_LEASE_MINUTES)
+
+
+def _expire_stale_claims(case_ids: Sequence[int] | None = None) -> None:
+    stale = Claim.objects.filter(
+        released_at__isnull=True, expires_at__lte=timezone.now()
+    )
+    if case_ids is not None:
+        stale = stale.filter(case_id__in=case_ids)
+    stale.update(released_at=timezone.now(), end=Claim.End.EXPIRED)
+
+
+def _statuses_for(user: AbstractBaseUser) -> list[str]:
+    if user.has_perm("cases.lead_case"):
+        return [Case.Status.ESCALATED, Case.Status.QA, Case.Status.OPEN]
+    return [Case.Status.QA, Case.Status.OPEN]
+
+
+def case_claim_next(user: AbstractBaseUser) -> Claim | None:
+    """Claim the highest-priority case nobody holds; None if the queue is empty.
+
+    Candidates are locked with SELECT … FOR UPDATE SKIP LOCKED, so concurrent
+    reviewers never get the same case; the partial unique index on Claim is the
+    last line of defence. QA cases are never offered to their first reviewer.
+    """
+    current = (
+        Claim.objects.filter(
+            reviewer=user, released_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("case")
+        .first()
+    )
+    if current is not None:
+        return current
+    for status in _statuses_for(user):
+        for _attempt in range(3):
+            try:
+                claim = _claim_first(user, status)
+            except IntegrityError:
+                continue
+            if claim is not None:
+                return claim
+            break
+    return None
+
+
+def _claim_first(user: AbstractBaseUser, status: str) -> Claim | None:
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = Case.objects.filter(status=status).unclaimed(now).by_priority()
+        if status == Case.Status.QA:
+            candidates = candidates.exclude(labels__created_by=user)
+        case = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+        if case is None:
+            return None
+        _expire_stale_claims([case.pk])
+        claim = Claim.objects.create(case=case, reviewer=user, expires_at=_lease_end())
+        audit_record(actor_name(user), "case.claimed", case, after={"claim": claim.pk})
+    return claim
+
+
+def case_claim(case: Case, user: AbstractBaseUser) -> Claim:
+    """Claim a given case (from the queue page); refused if someone holds it."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status not in Case.PENDING:
+            raise InvalidTransition(f"case {case.pk} is {case.status}")
+        if case.status == Case.Status.ESCALATED and not user.has_perm(
+            "cases.lead_case"
+        ):
+            raise CaseNotAvailable("escalated cases are for leads")
+        _expire_stale_claims([case.pk])
+        live = Claim.objects.filter(case=case, released_at__isnull=True).first()
+        if live is not None:
+            if live.reviewer_id == user.pk:
+                return live
+            raise CaseNotAvailable(f"case {case.pk} is claimed by someone else")
+        claim = Claim.objects.create(case=case, reviewer=user, expires_at=_lease_end())
+        audit_record(actor_name(user), "case.claimed", case, after={"claim": claim.pk})
+    return claim
+
+
+def case_release(claim_id: int, user: AbstractBaseUser) -> None:
+    with transaction.atomic():
+        claim = _live_claim(claim_id, user)
+        claim.released_at, claim.end = timezone.now(), Claim.End.RELEASED
+        claim.save(update_fields=["released_at", "end"])
+        audit_record(
+            actor_name(user), "case.released", claim.case, after={"claim": claim.pk}
+        )
+
+
+def _live_claim(claim_id: int, user: AbstractBaseUser) -> Claim:
+    """The caller's live lease, locked with its case; LeaseLost otherwise."""
+    claim = Claim.objects.select_related("case").filter(pk=claim_id).first()
+    if claim is None:
+        raise LeaseLost("no such claim")
+    Case.objects.select_for_update().get(pk=claim.case_id)
+    claim.refresh_from_db()
+    if claim.reviewer_id != user.pk:
+        raise LeaseLost("this case is claimed by someone else")
+    if claim.released_at is not None:
+        raise LeaseLost(f"your claim ended ({claim.end or 'released'})")
+    if claim.expires_at <= timezone.now():
+        raise LeaseLost("your claim expired; the case went back to the queue")
+    return claim
+
+
+def case_decide(
+    claim_id: int,
+    user: AbstractBaseUser,
+    *,
+    value: str,
+    reasons: Sequence[str],
+    note: str,
+) -> Label:
+    """Label the claimed case fraud / legitimate.
+
+    A first decision may be sampled for blind QA (QA_SHARE); a QA decision that
+    disagrees with the first sends the case to a lead.
+    """
+    with transaction.atomic():
+        claim = _live_claim(claim_id, user)
+        case = claim.case
+        before = case.status
+        label = Label.objects.create(
+            order_id=case.order_id,
+            case=case,
+            value=value,
+            source=Label.Source.REVIEWER,
+            reasons=list(reasons),
+            note=note,
+            created_by=user,
+            known_at=timezone.now(),
+        )
+        case.status = _status_after_decision(case, label)
+        case.decided_at = timezone.now()
+        case.save(update_fields=["status", "decided_at"])
+        claim.released_at, claim.end = timezone.now(), Claim.End.DECIDED
+        claim.save(update_fields=["released_at", "end"])
+        audit_record(
+            actor_name(user),
+            "case.decided",
+            case,
+            before={"status": before},
+            after={
+                "status": case.status,
+                "label": value,
+                "reasons": list(reasons),
+                "note": note,
+            },
+        )
+    return label
+
+
+def _status_after_decision(case: Case, label: Label) -> str:
+    if case.status == Case.Status.QA:
+        first = case.labels.exclude(pk=label.pk).order_by("-id").first()
+        agree = first is None or first.value == label.value
+        return Case.Status.DECIDED if agree else Case.Status.ESCALATED
+    if case.status == Case.Status.OPEN and random.random() < settings.QA_SHARE:  # noqa: S311
+        return Case.Status.QA
+    return Case.Status.DECIDED
+
+
+def case_escalate(claim_id: int, user: AbstractBaseUser, *, note: str) -> Case:
+    with transaction.atomic():
+        claim = _live_claim(claim_id, user)
+        case = claim.case
+        before = case.status
+        case.status = Case.Status.ESCALATED
+        case.save(update_fields=["status"])
+        claim.released_at, claim.end = timezone.now(), Claim.End.ESCALATED
+        claim.save(update_fields=["released_at", "end"])
+        audit_record(
+            actor_name(user),
+            "case.escalated",
+            case,
+            before={"status": before},
+            after={"status": case.status, "note": note},
+        )
+    return case
+
+
+def case_override(
+    case: Case, lead: AbstractBaseUser, *, value: str, reasons: Sequence[str], note: str
+) -> Label:
+    """A lead's decision replaces the case's outcome; earlier labels stay."""
+    if not lead.has_perm("cases.lead_case"):
+        raise CaseNotAvailable("only leads can override")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        previous = case.labels.order_by("-id").first()
+        label = Label.objects.create(
+            order_id=case.order_id,
+            case=case,
+            value=value,
+            source=Label.Source.REVIEWER,
+            reasons=[*reasons, "lead_override"],
+            note=note,
+            created_by=lead,
+            known_at=timezone.now(),
+        )
+        before_status = case.status
+        case.status = Case.Status.DECIDED
+        case.decided_at = case.decided_at or timezone.now()
+        case.save(update_fields=["status", "decided_at"])
+        Claim.objects.filter(case=case, released_at__isnull=True).update(
+            released_at=timezone.now(), end=Claim.End.DECIDED
+        )
+        audit_record(
+            actor_name(lead),
+            "case.overridden",
+            case,
+            before={
+                "status": before_status,
+                "label": previous.value if previous else None,
+            },
+            after={
+                "status": case.status,
+                "label": value,
+                "reasons": list(reasons),
+                "note": note,
+            },
+        )
+    return label
+
+
+def case_reassign(case: Case, lead: AbstractBaseUser, to: AbstractBaseUser) -> Claim:
+    if not lead.has_perm("cases.lead_case"):
+        raise CaseNotAvailable("only leads can reassign")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status not in Case.PENDING:
+            raise InvalidTransition(f"case {case.pk} is {case.status}")
+        previous = Claim.objects.filter(case=case, released_at__isnull=True).first()
+        if previous is not None:
+            previous.released_at, previous.end = timezone.now(), Claim.End.REASSIGNED
+            previous.save(update_fields=["released_at", "end"])
+        claim = Claim.objects.create(case=case, reviewer=to, expires_at=_lease_end())
+        audit_record(
+            actor_name(lead),
+            "case.reassigned",
+            case,
+            before={"reviewer": previous.reviewer.get_username() if previous else None},
+            after={"reviewer": to.get_username()},
+        )
+    return claim

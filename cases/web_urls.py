@@ -1,0 +1,17 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("queue/", views.queue, name="queue"),
+    path("cases/next/", views.case_next, name="next"),
+    path("cases/<int:pk>/", views.case_detail, name="detail"),
+    path("cases/<int:pk>/claim/", views.case_claim_view, name="claim"),
+    path("cases/<int:pk>/release/", views.case_release_view, name="release"),
+    path("cases/<int:pk>/decide/", views.case_decide_view, name="decide"),
+    path("cases/<int:pk>/override/", views.case_override_view, name="override"),
+    path("cases/<int:pk>/reassign/", views.case_reassign_view, name="reassign"),
+]
