@@ -19,7 +19,7 @@ from cases.api_output import (
 )
 from cases.exceptions import OrderNotFound
 from cases.idempotent import IdempotentMixin
-from cases.models import Case, Order
+from cases.models import ApiClient, Case, Order
 from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
 from cases.selectors import case_get_for_client, order_labels, order_latest_score
 from cases.services.intake import IntakeResult, orders_ingest
@@ -94,9 +94,7 @@ class OrderDetailOut(serializers.Serializer):
 class OrderDetailApi(APIView):
     @extend_schema(responses={200: OrderDetailOut}, operation_id="orders_retrieve")
     def get(self, request: Request, order_id: str) -> Response:
-        order = Order.objects.filter(client=request.auth, order_id=order_id).first()
-        if order is None:
-            raise OrderNotFound()
+        order = _order_get(request.auth, order_id)
         score = order_latest_score(order)
         if score is not None and score.contributions is None and score.model_version_id:
             score = _explained(order, score)
@@ -117,9 +115,7 @@ class OutcomeCreateApi(IdempotentMixin, APIView):
         operation_id="orders_outcomes_create",
     )
     def post(self, request: Request, order_id: str) -> Response:
-        order = Order.objects.filter(client=request.auth, order_id=order_id).first()
-        if order is None:
-            raise OrderNotFound()
+        order = _order_get(request.auth, order_id)
         outcome = OutcomeIn.model_validate(_object(request.data))
         label, created = outcome_record(request.auth, order, outcome)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -133,6 +129,16 @@ class CaseDetailApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
         case = case_get_for_client(request.auth, case_id)
         return Response(case_output(case))
+
+
+def _order_get(client: ApiClient, order_id: str) -> Order:
+    # PostgreSQL cannot even compare a string holding NUL: no such order.
+    if "\x00" in order_id:
+        raise OrderNotFound()
+    order = Order.objects.filter(client=client, order_id=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 def _object(data: Any) -> dict:

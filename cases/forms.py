@@ -29,7 +29,10 @@ class QueueFilterForm(forms.Form):
     seller = forms.CharField(required=False, max_length=128)
     country = forms.CharField(required=False, max_length=2)
     assignee = forms.CharField(required=False, max_length=150)
-    after = forms.RegexField(regex=r"^-?[0-9.e+-]+_[0-9]+$", required=False)
+    # The keyset cursor: repr() of the last row's priority, then its id.
+    after = forms.RegexField(
+        regex=r"^-?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?_[0-9]{1,18}$", required=False
+    )
 
 
 def _reason_choices() -> list[tuple[str, str]]:

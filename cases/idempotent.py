@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cases.models import IdempotencyRecord
 from cases.services.idempotency import (
     idempotency_begin,
     idempotency_complete,
+    idempotency_forget,
     request_fingerprint,
 )
 
@@ -24,46 +27,65 @@ class _Replay(Exception):  # noqa: N818 - control flow, not an error
 
 
 class IdempotentMixin:
-    """Records the first response to a key and replays it byte for byte."""
+    """Records the first response to a key and replays it byte for byte.
+
+    A request that crashes forgets its key, so the client may retry it.
+    """
+
+    _idempotency: IdempotencyRecord | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        key = request.META.get(HEADER)
         self._idempotency = None
+        key = request.META.get(HEADER)
         if not key:
             return
-        if len(key) > MAX_KEY_LENGTH:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError(
-                {"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]}
-            )
-        body = request.body if hasattr(request, "body") else b""
-        fingerprint = request_fingerprint(request.method, request.path, body)
+        _check_key(key)
+        fingerprint = request_fingerprint(request.method, request.path, request.body)
         record, replay = idempotency_begin(request.auth, key, fingerprint)
         if replay:
-            self._replay = record
-        else:
-            self._idempotency = record
+            raise _Replay(_replayed(record))
+        self._idempotency = record
 
-    def handle_replay(self) -> HttpResponse | None:
-        record = self._replay
-        if record is None:
-            return None
-        response = HttpResponse(
-            bytes(record.body),
-            status=record.status_code,
-            content_type="application/json",
-        )
-        response["Idempotent-Replayed"] = "true"
-        return response
+    def handle_exception(self, exc: Exception) -> Any:
+        if isinstance(exc, _Replay):
+            return exc.response
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        except Exception:
+            # Uncaught: Django answers 500 and nothing is replayed for it.
+            if self._idempotency is not None:
+                idempotency_forget(self._idempotency)
+                self._idempotency = None
+            raise
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        record = getattr(self, "_idempotency", None)
+        record = self._idempotency
         if record is not None:
             response.render()
             idempotency_complete(record, response.status_code, response.content)
         return response
+
+
+def _check_key(key: str) -> None:
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(
+            {"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]}
+        )
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        raise ValidationError(
+            {"Idempotency-Key": ["Must not contain control characters."]}
+        )
+
+
+def _replayed(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.body),
+        status=record.status_code,
+        content_type="application/json",
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response

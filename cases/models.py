@@ -66,6 +66,7 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"]),
+            models.Index(fields=["received_at"]),
             models.Index(fields=["customer_id", "created_at"]),
             models.Index(fields=["card_fingerprint", "created_at"]),
             models.Index(fields=["device_id", "created_at"]),
@@ -273,3 +274,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class QueueMixRun(models.Model):
+    """One pass of the queue mix over the orders received in a time window."""
+
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField(unique=True)
+    high_risk = models.PositiveIntegerField(default=0)
+    exploration = models.PositiveIntegerField(default=0)
+    audit = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"mix {self.window_start:%Y-%m-%d %H:%M}–{self.window_end:%H:%M}"

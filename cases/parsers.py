@@ -1,6 +1,7 @@
 """A JSON parser that enforces size and depth limits before and while parsing."""
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -14,9 +15,20 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """Refuse numbers a float holds only as infinity or zero (1e999, 1e-999):
+    storing them would silently change what the client sent."""
+    value = float(text)
+    mantissa = text.lower().partition("e")[0]
+    if math.isinf(value) or (value == 0 and mantissa.strip("+-0.")):
+        raise ValueError(f"number {text[:32]} is out of range")
+    return value
+
+
 class StrictJSONParser(JSONParser):
     """Refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413), NaN/Infinity,
-    invalid UTF-8 and nesting deeper than API_MAX_JSON_DEPTH (400)."""
+    numbers beyond a float's range, invalid UTF-8 and nesting deeper than
+    API_MAX_JSON_DEPTH (400)."""
 
     def parse(
         self, stream: Any, media_type: Any = None, parser_context: Any = None
@@ -34,7 +46,9 @@ class StrictJSONParser(JSONParser):
         if text.startswith("\ufeff"):
             raise ParseError("JSON parse error - byte order mark not allowed")
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(
+                text, parse_float=_finite_float, parse_constant=_reject_constant
+            )
         except RecursionError:
             data = None
             too_deep = True

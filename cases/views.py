@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
 
 from cases.charts import waterfall
+from cases.exceptions import LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from cases.models import Case, ReasonCode
 from cases.selectors import case_live_claim, case_timeline, linked_orders, queue_page
@@ -164,6 +165,8 @@ def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return case_page(request, case, status=400)
     data = form.cleaned_data
+    if not case.claims.filter(pk=data["claim"]).exists():
+        return _conflict(request, case, LeaseLost("That claim is for another case."))
     try:
         if data["value"] == "escalate":
             case_escalate(data["claim"], request.user, note=data["note"])

@@ -209,7 +209,12 @@ def build_features(
     _add_order_features(out, queries, q_ts)
     _add_entity_features(out, history, queries, h_ts, q_ts, t0, span)
     _add_label_features(out, labels, queries, l_ts, q_ts, t0, span)
-    out["amount_vs_customer_mean_30d"] = out["amount"] / out["customer_mean_amount_30d"]
+    mean = out["customer_mean_amount_30d"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # A customer whose earlier orders were all free has no usual amount.
+        out["amount_vs_customer_mean_30d"] = np.where(
+            mean > 0, out["amount"] / mean, np.nan
+        )
     frame = pd.DataFrame(out, index=queries.index)
     return frame[FEATURE_NAMES].astype(float)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from models_ml.datasets import online_features, training_set
 from models_ml.explanations import explanations_compute
 from models_ml.features import FEATURE_NAMES
+from models_ml.locks import training_lock
 from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import (
@@ -83,8 +84,25 @@ def model_train(*, force: bool = False, params: dict | None = None) -> ModelVers
 
     The most recent HOLDOUT_SHARE of labelled orders (by order time) is held
     out; challenger and champion are compared on it. Unchanged training data
-    is not trained again unless `force`.
+    is not trained again unless `force`. Only one training runs at a time
+    (TrainingInProgress otherwise).
     """
+    with training_lock():
+        _abandoned_trainings_fail()
+        return _model_train_locked(force=force, params=params)
+
+
+def _abandoned_trainings_fail() -> None:
+    """Under the lock, a row still 'training' belongs to a process that died."""
+    ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).update(
+        status=ModelVersion.Status.FAILED,
+        error="interrupted: the training process died",
+    )
+    for partial in settings.MODEL_DIR.glob(".*.part"):
+        partial.unlink(missing_ok=True)
+
+
+def _model_train_locked(*, force: bool, params: dict | None) -> ModelVersion:
     import sklearn
 
     from models_ml.artifacts import artifact_save
@@ -225,6 +243,7 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
                     update_fields=["status", "promoted_at", "promotion_reason"]
                 )
                 transaction.on_commit(active_model_forget)
+                transaction.on_commit(_rescore_enqueue)
                 return version
         except IntegrityError:
             log.info("promotion of v%s lost a race, retrying", version_id)
@@ -245,3 +264,33 @@ def model_rollback(version_id: int, *, actor: str) -> ModelVersion:
         after={"active": version.pk},
     )
     return version
+
+
+def _rescore_enqueue() -> None:
+    from cases.tasks import cases_rescore
+
+    cases_rescore.delay()
+
+
+def labels_since_last_training() -> int:
+    """Labels created since the newest training that produced a model."""
+    from cases.models import Label
+
+    last = (
+        ModelVersion.objects.exclude(
+            status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING]
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    labels = Label.objects.all()
+    if last is not None:
+        labels = labels.filter(created_at__gt=last.created_at)
+    return labels.count()
+
+
+def model_train_if_due() -> ModelVersion | None:
+    """Train when RETRAIN_MIN_NEW_LABELS labels arrived since the last model."""
+    if labels_since_last_training() < settings.RETRAIN_MIN_NEW_LABELS:
+        return None
+    return model_train()

@@ -3,9 +3,30 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "riskreview.settings")
 
 app = Celery("riskreview")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _schedule(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "retrain-nightly": {
+            "task": "models_ml.tasks.model_train",
+            "schedule": crontab(hour=settings.RETRAIN_NIGHTLY_HOUR, minute=0),
+        },
+        "retrain-when-enough-new-labels": {
+            "task": "models_ml.tasks.model_train_if_due",
+            "schedule": settings.RETRAIN_CHECK_MINUTES * 60.0,
+        },
+        "queue-mix": {
+            "task": "cases.tasks.queue_mix_fill",
+            "schedule": settings.QUEUE_MIX_MINUTES * 60.0,
+        },
+    }

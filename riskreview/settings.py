@@ -143,6 +143,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis/SQS redeliver an unacknowledged task after this many seconds: it must
+# exceed the longest task (a training), or the task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+}
 
 # Risk decisions. Scores are fraud probabilities in [0, 1].
 RISK_REVIEW_THRESHOLD = env_float("RISK_REVIEW_THRESHOLD", 0.3)
@@ -171,3 +178,14 @@ if MODEL_PRIMARY_METRIC not in {"ap", "auc", "p_at_k"}:
 CASE_LEASE_MINUTES = env_int("CASE_LEASE_MINUTES", 15)
 QA_SHARE = env_float("QA_SHARE", 0.05)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 50)
+
+# Retraining: nightly, and as soon as enough new labels have arrived.
+RETRAIN_MIN_NEW_LABELS = env_int("RETRAIN_MIN_NEW_LABELS", 500)
+RETRAIN_CHECK_MINUTES = env_int("RETRAIN_CHECK_MINUTES", 10)
+RETRAIN_NIGHTLY_HOUR = env_int("RETRAIN_NIGHTLY_HOUR", 2)
+# Queue mix: shares of the queue for uncertain (exploration) and random (audit) cases.
+QUEUE_EXPLORATION_SHARE = env_float("QUEUE_EXPLORATION_SHARE", 0.10)
+QUEUE_AUDIT_SHARE = env_float("QUEUE_AUDIT_SHARE", 0.05)
+QUEUE_MIX_MINUTES = env_int("QUEUE_MIX_MINUTES", 15)
+if QUEUE_EXPLORATION_SHARE + QUEUE_AUDIT_SHARE >= 1:
+    raise ImproperlyConfigured("exploration + audit shares must be below 1")

@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/riskreview")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Unit tests run tasks in process; the worker tests start a real worker.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from riskreview.settings import *  # noqa: E402,F403
 

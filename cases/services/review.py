@@ -97,6 +97,8 @@ def case_claim(case: Case, user: AbstractBaseUser) -> Claim:
             "cases.lead_case"
         ):
             raise CaseNotAvailable("escalated cases are for leads")
+        if _labelled_for_qa_by(case, user):
+            raise CaseNotAvailable("QA needs a second reviewer")
         _expire_stale_claims([case.pk])
         live = Claim.objects.filter(case=case, released_at__isnull=True).first()
         if live is not None:
@@ -106,6 +108,13 @@ def case_claim(case: Case, user: AbstractBaseUser) -> Claim:
         claim = Claim.objects.create(case=case, reviewer=user, expires_at=_lease_end())
         audit_record(actor_name(user), "case.claimed", case, after={"claim": claim.pk})
     return claim
+
+
+def _labelled_for_qa_by(case: Case, user: AbstractBaseUser) -> bool:
+    """A QA case is reviewed blind by someone other than its first reviewer."""
+    return (
+        case.status == Case.Status.QA and case.labels.filter(created_by=user).exists()
+    )
 
 
 def case_release(claim_id: int, user: AbstractBaseUser) -> None:
@@ -261,6 +270,8 @@ def case_reassign(case: Case, lead: AbstractBaseUser, to: AbstractBaseUser) -> C
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in Case.PENDING:
             raise InvalidTransition(f"case {case.pk} is {case.status}")
+        if _labelled_for_qa_by(case, to):
+            raise CaseNotAvailable("QA needs a second reviewer")
         previous = Claim.objects.filter(case=case, released_at__isnull=True).first()
         if previous is not None:
             previous.released_at, previous.end = timezone.now(), Claim.End.REASSIGNED
