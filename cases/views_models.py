@@ -1,0 +1,41 @@
+"""Leads' view of the model registry: versions, metrics, failures, rollback."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.services.review import actor_name
+from models_ml.models import ModelVersion
+from models_ml.services import model_rollback
+
+lead_required = permission_required("cases.lead_case", raise_exception=True)
+ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}
+
+
+@require_GET
+@login_required
+@lead_required
+def model_versions(request: HttpRequest) -> HttpResponse:
+    versions = ModelVersion.objects.order_by("-id")[:100]
+    return render(
+        request,
+        "cases/model_versions.html",
+        {"versions": versions, "rollback_targets": ROLLBACK_TARGETS},
+    )
+
+
+@require_POST
+@login_required
+@lead_required
+def model_version_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, pk=pk)
+    if version.status not in ROLLBACK_TARGETS:
+        messages.error(request, f"v{version.pk} is {version.status}: not activated.")
+        return redirect("models:list")
+    model_rollback(version.pk, actor=actor_name(request.user))
+    messages.success(request, f"Model v{version.pk} is active again.")
+    return redirect("models:list")
