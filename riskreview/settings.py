@@ -145,11 +145,15 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis/SQS redeliver an unacknowledged task after this many seconds: it must
 # exceed the longest task (a training), or the task would run twice at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200),
-    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
-    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200),
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+    }
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else {}
+)
 
 # Risk decisions. Scores are fraud probabilities in [0, 1].
 RISK_REVIEW_THRESHOLD = env_float("RISK_REVIEW_THRESHOLD", 0.3)
