@@ -1,8 +1,21 @@
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from cases.models import ApiClient, AuditEvent, Case, Label, Order
+from cases.models import (
+    ApiClient,
+    AuditEvent,
+    Case,
+    Label,
+    Order,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from cases.services.clients import api_client_create
+from cases.services.webhooks import (
+    webhook_endpoint_create,
+    webhook_replay,
+    webhook_secret_rotate,
+)
 
 
 @admin.register(ApiClient)
@@ -99,3 +112,61 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "client", "events", "active", "created_at"]
+    list_filter = ["active"]
+    fields = ["client", "url", "events", "active"]
+    actions = ["rotate_secret"]
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: WebhookEndpoint,
+        form: object,
+        change: bool,  # noqa: FBT001
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        endpoint, secret = webhook_endpoint_create(
+            obj.client, obj.url, obj.events, actor=f"user:{request.user.get_username()}"
+        )
+        obj.pk = endpoint.pk
+        messages.warning(request, f"Signing secret (shown only once): {secret}")
+
+    @admin.action(description="Rotate the signing secret (old one valid 24 h)")
+    def rotate_secret(self, request: HttpRequest, queryset: object) -> None:
+        for endpoint in queryset:
+            secret = webhook_secret_rotate(
+                endpoint, actor=f"user:{request.user.get_username()}"
+            )
+            messages.warning(request, f"New secret for {endpoint.url}: {secret}")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Deliveries, with the dead-letter list (filter status = dead) and replay."""
+
+    list_display = [
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+    ]
+    list_filter = ["status", "event_type"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["replay"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Replay the selected deliveries")
+    def replay(self, request: HttpRequest, queryset: object) -> None:
+        for delivery in queryset:
+            webhook_replay(delivery, actor=f"user:{request.user.get_username()}")
+        messages.success(request, "Replay queued.")

@@ -288,3 +288,59 @@ class QueueMixRun(models.Model):
 
     def __str__(self) -> str:
         return f"mix {self.window_start:%Y-%m-%d %H:%M}–{self.window_end:%H:%M}"
+
+
+class WebhookEndpoint(models.Model):
+    """A client's callback URL. Two secrets sign during a rotation."""
+
+    class Event(models.TextChoices):
+        CASE_DECIDED = "case.decided"
+        CASE_OVERRIDDEN = "case.overridden"
+        DECISION_CHANGED = "order.decision_changed"
+
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list, help_text="Event types to send.")
+    secret = models.CharField(max_length=64, editable=False)
+    previous_secret = models.CharField(max_length=64, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint; retried until delivered or dead."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        DEAD = "dead", "Dead letter"
+
+    event_id = models.UUIDField(unique=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=40)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default="pending")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["endpoint", "order", "id"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+        ]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

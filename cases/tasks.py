@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from cases.services import queue_mix, rescoring
+from cases.services import queue_mix, rescoring, webhooks
 
 RESCORE_CHUNK = 1000
 
@@ -25,3 +25,19 @@ def orders_rescore(order_ids: list[int]) -> str:
 def queue_mix_fill() -> str:
     run = queue_mix.queue_mix_fill()
     return f"{run.exploration} exploration, {run.audit} audit cases"
+
+
+@shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
+def webhook_deliver(self, delivery_id: int) -> str:
+    delay = webhooks.webhook_attempt(delivery_id)
+    if delay is not None:
+        raise self.retry(countdown=delay)
+    return "done"
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def webhook_deliveries_sweep() -> str:
+    due = webhooks.webhook_deliveries_due()
+    for delivery_id in due:
+        webhook_deliver.delay(delivery_id)
+    return f"{len(due)} re-enqueued"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import apis
+from cases import apis, apis_webhooks
 
 app_name = "api"
 
@@ -14,4 +14,15 @@ urlpatterns = [
         name="orders-outcomes",
     ),
     path("cases/<int:case_id>/", apis.CaseDetailApi.as_view(), name="cases-detail"),
+    path("webhooks/", apis_webhooks.WebhookListCreateApi.as_view(), name="webhooks"),
+    path(
+        "webhooks/<int:webhook_id>/",
+        apis_webhooks.WebhookDeleteApi.as_view(),
+        name="webhooks-delete",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/rotate-secret/",
+        apis_webhooks.WebhookRotateApi.as_view(),
+        name="webhooks-rotate",
+    ),
 ]

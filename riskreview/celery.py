@@ -25,6 +25,10 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
             "task": "models_ml.tasks.model_train_if_due",
             "schedule": settings.RETRAIN_CHECK_MINUTES * 60.0,
         },
+        "webhook-sweep": {
+            "task": "cases.tasks.webhook_deliveries_sweep",
+            "schedule": 60.0,
+        },
         "queue-mix": {
             "task": "cases.tasks.queue_mix_fill",
             "schedule": settings.QUEUE_MIX_MINUTES * 60.0,

@@ -1,0 +1,91 @@
+"""REST API v1: a client's decision webhooks."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.models import WebhookEndpoint
+from cases.services.webhooks import webhook_endpoint_create, webhook_secret_rotate
+
+
+class WebhookIn(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices),
+        allow_empty=False,
+        max_length=len(WebhookEndpoint.Event.choices),
+    )
+
+
+class WebhookOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    events = serializers.ListField(child=serializers.CharField())
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class WebhookSecretOut(WebhookOut):
+    secret = serializers.CharField(help_text="Shown once: store it now.")
+
+
+def _output(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
+    data = WebhookOut(endpoint).data
+    if secret is not None:
+        data["secret"] = secret
+    return data
+
+
+def _actor(request: Request) -> str:
+    return f"client:{request.auth.name}"
+
+
+class WebhookListCreateApi(APIView):
+    @extend_schema(responses={200: WebhookOut(many=True)}, operation_id="webhooks_list")
+    def get(self, request: Request) -> Response:
+        endpoints = WebhookEndpoint.objects.filter(client=request.auth, active=True)
+        return Response([_output(e) for e in endpoints.order_by("id")])
+
+    @extend_schema(
+        request=WebhookIn,
+        responses={201: WebhookSecretOut},
+        operation_id="webhooks_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = WebhookIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint, secret = webhook_endpoint_create(
+            request.auth,
+            data.validated_data["url"],
+            data.validated_data["events"],
+            actor=_actor(request),
+        )
+        return Response(_output(endpoint, secret), status=status.HTTP_201_CREATED)
+
+
+class WebhookDeleteApi(APIView):
+    @extend_schema(responses={204: None}, operation_id="webhooks_delete")
+    def delete(self, request: Request, webhook_id: int) -> Response:
+        endpoint = get_object_or_404(
+            WebhookEndpoint, pk=webhook_id, client=request.auth
+        )
+        endpoint.active = False
+        endpoint.save(update_fields=["active"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateApi(APIView):
+    @extend_schema(
+        request=None, responses={200: WebhookSecretOut}, operation_id="webhooks_rotate"
+    )
+    def post(self, request: Request, webhook_id: int) -> Response:
+        endpoint = get_object_or_404(
+            WebhookEndpoint, pk=webhook_id, client=request.auth, active=True
+        )
+        secret = webhook_secret_rotate(endpoint, actor=_actor(request))
+        return Response(_output(endpoint, secret))
