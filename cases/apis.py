@@ -53,6 +53,27 @@ class OrderResultOut(serializers.Serializer):
     created = serializers.BooleanField()
 
 
+class LabelOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    value = serializers.ChoiceField(choices=["fraud", "legitimate"])
+    source = serializers.ChoiceField(choices=["reviewer", "chargeback", "merchant"])
+    reasons = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(allow_blank=True)
+    known_at = serializers.DateTimeField()
+
+
+class CaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.CharField()
+    status = serializers.CharField()
+    priority = serializers.FloatField()
+    queue_reason = serializers.CharField()
+    selection_probability = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    labels = LabelOut(many=True)
+
+
 class OrderCreateApi(IdempotentMixin, APIView):
     @extend_schema(
         request=OrderIn,
@@ -88,7 +109,7 @@ class OrderBatchCreateApi(IdempotentMixin, APIView):
 class OrderDetailOut(serializers.Serializer):
     order = serializers.DictField()
     score = OrderResultOut()
-    labels = serializers.ListField(child=serializers.DictField())
+    labels = LabelOut(many=True)
 
 
 class OrderDetailApi(APIView):
@@ -110,7 +131,7 @@ class OrderDetailApi(APIView):
 class OutcomeCreateApi(IdempotentMixin, APIView):
     @extend_schema(
         request=OutcomeIn,
-        responses={201: serializers.DictField(), 200: serializers.DictField()},
+        responses={201: LabelOut, 200: LabelOut},
         parameters=[IDEMPOTENCY_HEADER],
         operation_id="orders_outcomes_create",
     )
@@ -123,9 +144,7 @@ class OutcomeCreateApi(IdempotentMixin, APIView):
 
 
 class CaseDetailApi(APIView):
-    @extend_schema(
-        responses={200: serializers.DictField()}, operation_id="cases_retrieve"
-    )
+    @extend_schema(responses={200: CaseOut}, operation_id="cases_retrieve")
     def get(self, request: Request, case_id: int) -> Response:
         case = case_get_for_client(request.auth, case_id)
         return Response(case_output(case))
