@@ -82,7 +82,7 @@ class OrderCreateApi(IdempotentMixin, APIView):
         operation_id="orders_create",
     )
     def post(self, request: Request) -> Response:
-        payload = OrderIn.model_validate(_object(request.data))
+        payload = OrderIn.model_validate(json_object(request.data))
         (result,) = orders_ingest(request.auth, [payload], explain_all=True)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(order_result_output(result), status=code)
@@ -100,8 +100,7 @@ class OrderBatchCreateApi(IdempotentMixin, APIView):
         operation_id="orders_batch_create",
     )
     def post(self, request: Request) -> Response:
-        batch = OrderBatchIn.model_validate(_object(request.data))
-        _refuse_duplicate_ids(batch)
+        batch = OrderBatchIn.model_validate(json_object(request.data))
         results = orders_ingest(request.auth, batch.orders, explain_all=False)
         return Response({"results": [order_result_output(r) for r in results]})
 
@@ -137,7 +136,7 @@ class OutcomeCreateApi(IdempotentMixin, APIView):
     )
     def post(self, request: Request, order_id: str) -> Response:
         order = _order_get(request.auth, order_id)
-        outcome = OutcomeIn.model_validate(_object(request.data))
+        outcome = OutcomeIn.model_validate(json_object(request.data))
         label, created = outcome_record(request.auth, order, outcome)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(label_output(label), status=code)
@@ -160,23 +159,12 @@ def _order_get(client: ApiClient, order_id: str) -> Order:
     return order
 
 
-def _object(data: Any) -> dict:
+def json_object(data: Any) -> dict:
     if not isinstance(data, dict):
         raise serializers.ValidationError(
             {"non_field_errors": ["Expected a JSON object."]}
         )
     return data
-
-
-def _refuse_duplicate_ids(batch: OrderBatchIn) -> None:
-    seen: set[str] = set()
-    errors = {}
-    for i, order in enumerate(batch.orders):
-        if order.order_id in seen:
-            errors[f"orders.{i}.order_id"] = ["Duplicate order_id within this batch."]
-        seen.add(order.order_id)
-    if errors:
-        raise serializers.ValidationError(errors)
 
 
 def _explained(order: Order, score: Score) -> Score:

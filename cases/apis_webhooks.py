@@ -9,17 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.apis import json_object
 from cases.models import WebhookEndpoint
+from cases.schemas import WebhookIn
 from cases.services.webhooks import webhook_endpoint_create, webhook_secret_rotate
-
-
-class WebhookIn(serializers.Serializer):
-    url = serializers.URLField(max_length=500)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices),
-        allow_empty=False,
-        max_length=len(WebhookEndpoint.Event.choices),
-    )
 
 
 class WebhookOut(serializers.Serializer):
@@ -57,13 +50,9 @@ class WebhookListCreateApi(APIView):
         operation_id="webhooks_create",
     )
     def post(self, request: Request) -> Response:
-        data = WebhookIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = WebhookIn.model_validate(json_object(request.data))
         endpoint, secret = webhook_endpoint_create(
-            request.auth,
-            data.validated_data["url"],
-            data.validated_data["events"],
-            actor=_actor(request),
+            request.auth, data.url, data.events, actor=_actor(request)
         )
         return Response(_output(endpoint, secret), status=status.HTTP_201_CREATED)
 

@@ -4,26 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_roles_and_reason_codes'),
+        ("cases", "0004_roles_and_reason_codes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QueueMixRun',
+            name="QueueMixRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('window_start', models.DateTimeField()),
-                ('window_end', models.DateTimeField(unique=True)),
-                ('high_risk', models.PositiveIntegerField(default=0)),
-                ('exploration', models.PositiveIntegerField(default=0)),
-                ('audit', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("window_start", models.DateTimeField()),
+                ("window_end", models.DateTimeField(unique=True)),
+                ("high_risk", models.PositiveIntegerField(default=0)),
+                ("exploration", models.PositiveIntegerField(default=0)),
+                ("audit", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['received_at'], name='cases_order_receive_37a2a1_idx'),
+            model_name="order",
+            index=models.Index(
+                fields=["received_at"], name="cases_order_receive_37a2a1_idx"
+            ),
         ),
     ]

@@ -306,9 +306,17 @@ def _missing(value: Any) -> bool:
 
 
 def _datetime(value: Any) -> Any:
-    """Naive means UTC. Epoch seconds or millis, as numbers or digit strings, are
-    left to OrderIn, which reads them as UTC like the API does."""
-    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+    """Naive means UTC. Epoch seconds or millis (numbers or digit strings; above
+    2e10 read as millis, as pydantic does) become UTC datetimes."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) > 2e10 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return value  # OrderIn says what is wrong with it
+    if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 
@@ -45,13 +45,16 @@ def _ingest_once(
     client: ApiClient, payloads: Sequence[OrderIn], *, explain_all: bool
 ) -> list[IntakeResult]:
     ids = [p.order_id for p in payloads]
+    first: dict[str, OrderIn] = {}
+    for payload in payloads:
+        first.setdefault(payload.order_id, payload)  # a repeat in a batch is a resend
     stored = {
         o.order_id: o for o in Order.objects.filter(client=client, order_id__in=ids)
     }
     fresh = [
         Order(client=client, **p.model_fields_for_db())
-        for p in payloads
-        if p.order_id not in stored
+        for order_id, p in first.items()
+        if order_id not in stored
     ]
     by_id: dict[str, IntakeResult] = {}
     if fresh:
@@ -69,7 +72,13 @@ def _ingest_once(
             )
     for order_id, result in _stored_results(stored).items():
         by_id[order_id] = result
-    return [by_id[order_id] for order_id in ids]
+    seen: set[str] = set()
+    results = []
+    for order_id in ids:
+        result = by_id[order_id]
+        results.append(replace(result, created=False) if order_id in seen else result)
+        seen.add(order_id)
+    return results
 
 
 def cases_open(scores: list[Score]) -> dict[int, Case]:

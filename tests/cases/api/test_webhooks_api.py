@@ -24,7 +24,7 @@ def test_unknown_event_type_is_a_field_error(api):
     )
 
     assert response.status_code == 400
-    assert "events" in response.json()["extra"]["fields"]
+    assert list(response.json()["extra"]["fields"]) == ["events.0"]
     assert not WebhookEndpoint.objects.exists()
 
 

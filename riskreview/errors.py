@@ -1,0 +1,28 @@
+"""Error pages: JSON in the one API error shape under /api/, HTML elsewhere."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {"message": "Not found.", "extra": {"code": "not_found"}}, status=404
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {
+                "message": "Internal error; nothing was stored.",
+                "extra": {"code": "error"},
+            },
+            status=500,
+        )
+    return defaults.server_error(request)
