@@ -344,3 +344,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class LabelDailyStats(models.Model):
+    """What stays of purged labels when RETENTION_KEEP_LABEL_STATS is on."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=10, choices=Label.Source.choices)
+    value = models.CharField(max_length=10, choices=Label.Value.choices)
+    labels = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "source", "value"], name="label_stats_once_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source} {self.value}: {self.labels}"

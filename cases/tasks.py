@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from cases.services import queue_mix, rescoring, webhooks
+from cases.services import queue_mix, rescoring, retention, webhooks
 
 RESCORE_CHUNK = 1000
 
@@ -41,3 +41,9 @@ def webhook_deliveries_sweep() -> str:
     for delivery_id in due:
         webhook_deliver.delay(delivery_id)
     return f"{len(due)} re-enqueued"
+
+
+@shared_task(soft_time_limit=3000, time_limit=3300)
+def orders_purge() -> str:
+    report = retention.orders_purge()
+    return f"{report.orders} orders purged"

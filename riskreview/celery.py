@@ -29,6 +29,10 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
             "task": "cases.tasks.webhook_deliveries_sweep",
             "schedule": 60.0,
         },
+        "retention": {
+            "task": "cases.tasks.orders_purge",
+            "schedule": crontab(hour=3, minute=30),
+        },
         "queue-mix": {
             "task": "cases.tasks.queue_mix_fill",
             "schedule": settings.QUEUE_MIX_MINUTES * 60.0,

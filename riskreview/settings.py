@@ -240,3 +240,7 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0)
 WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3600.0)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Retention: orders older than this many days are deleted with their features
+# (0 keeps everything); their labels can be kept as daily aggregates.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
+RETENTION_KEEP_LABEL_STATS = env_bool("RETENTION_KEEP_LABEL_STATS", default=True)
