@@ -7,6 +7,7 @@ from cases.models import (
     Case,
     Label,
     Order,
+    ReasonCode,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -170,3 +171,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset:
             webhook_replay(delivery, actor=f"user:{request.user.get_username()}")
         messages.success(request, "Replay queued.")
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "applies_to", "active"]
+    list_filter = ["applies_to", "active"]

@@ -97,6 +97,9 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
     context = {
         "case": case,
         "order": case.order,
+        # Not `order.attributes.items` in the template: a key named "items"
+        # would shadow the method.
+        "attributes": list(case.order.attributes.items()),
         "score": score,
         "chart": chart,
         "claim": claim,

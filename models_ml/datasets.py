@@ -7,18 +7,22 @@ one code path that defines what a feature means.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import Q
 
 from models_ml.features import (
     ENTITIES,
     HISTORY_COLUMNS,
+    LABEL_COLUMNS,
     LABEL_WINDOW,
+    ORDER_COLUMNS,
     WINDOWS,
     build_features,
     lookback_ms,
@@ -95,17 +99,12 @@ def training_set() -> TrainingSet:
     The truth of an order is its latest outcome (chargeback or merchant
     confirmation) if it has one, else its latest reviewer label.
     """
-    from cases.models import Label, Order
+    from cases.models import Label
 
     truth = _order_truth(Label)
-    orders = Order.objects.order_by("id").values_list("id", *ORDER_FIELDS)
-    rows = list(orders)
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    history = orders_frame([r[1:] for r in rows])
-    label_rows = Label.objects.values_list(
-        "known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS)
+    ids, history, labels = (
+        _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
     )
-    labels = labels_frame(_fraud_flags(label_rows))
     labelled = np.isin(ids, np.fromiter(truth.keys(), dtype=np.int64))
     queries = history[labelled].reset_index(drop=True)
     features = build_features(history[HISTORY_COLUMNS], queries, labels)
@@ -120,6 +119,76 @@ def training_set() -> TrainingSet:
             "legitimate": int((1 - target).sum()),
         },
     )
+
+
+def _tables_orm() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    from cases.models import Label, Order
+
+    rows = list(Order.objects.order_by("id").values_list("id", *ORDER_FIELDS))
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    history = orders_frame([r[1:] for r in rows])
+    label_rows = Label.objects.values_list(
+        "known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS)
+    )
+    return ids, history, labels_frame(_fraud_flags(label_rows))
+
+
+def _epoch_ms(column: str) -> str:
+    # EXTRACT(EPOCH …) is an exact numeric on PostgreSQL ≥ 14; FLOOR matches
+    # frames.to_ms (floor division), so both paths give the same milliseconds.
+    return f"FLOOR(EXTRACT(EPOCH FROM {column}) * 1000)::bigint"
+
+
+def _copy_frame(sql: str, columns: list[str]) -> pd.DataFrame:
+    """A query's rows through COPY … CSV: far faster than row objects at 1 M rows."""
+    buffer = io.BytesIO()
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    return pd.read_csv(
+        buffer,
+        names=columns,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+    )
+
+
+def _tables_postgres() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """The same frames as _tables_orm, read with COPY (training at 1 M orders)."""
+    select = ", ".join(
+        [
+            "id",
+            _epoch_ms("created_at"),
+            "amount::float8",
+            *(_ORDER_COLUMN_SQL.get(c, c) for c in ORDER_COLUMNS[2:]),
+        ]
+    )
+    orders = _copy_frame(
+        f"SELECT {select} FROM cases_order ORDER BY id", ["id", *ORDER_COLUMNS]
+    )
+    ids = orders.pop("id").astype(np.int64).to_numpy()
+    orders["ts"] = orders["ts"].astype(np.int64)
+    for column in ("amount", "account_created_ts", "item_count"):
+        orders[column] = pd.to_numeric(orders[column]).astype(float)
+    label_sql = (
+        f"SELECT {_epoch_ms('l.known_at')}, (l.value = 'fraud')::int, "
+        + ", ".join(f"o.{c}" for c in LABEL_ORDER_FIELDS)
+        + " FROM cases_label l JOIN cases_order o ON o.id = l.order_id"
+    )
+    labels = _copy_frame(label_sql, LABEL_COLUMNS)
+    labels["known_ts"] = labels["known_ts"].astype(np.int64)
+    labels["is_fraud"] = labels["is_fraud"].astype(int).astype(bool)
+    return ids, orders, labels
+
+
+_ORDER_COLUMN_SQL = {
+    "account_created_ts": _epoch_ms("account_created_at"),
+    "item_count": "item_count",
+}
 
 
 def _order_truth(label_model: type) -> dict[int, int]:

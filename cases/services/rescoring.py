@@ -10,7 +10,9 @@ from django.db.models import Max
 
 from cases.models import Case, Order
 from cases.services.intake import case_priority, case_top_reason, cases_open
+from cases.services.webhooks import webhook_events_emit
 from models_ml.models import Score
+from models_ml.scoring import active_model
 from models_ml.services import scores_compute
 
 BATCH_SIZE = 500
@@ -44,31 +46,51 @@ def orders_rescore(order_ids: Iterable[int], batch_size: int = BATCH_SIZE) -> in
 
 
 def _rescore_batch(ids: list[int]) -> int:
-    orders = list(Order.objects.filter(pk__in=ids).order_by("created_at", "id"))
+    loaded = active_model()
+    if loaded is None:
+        return 0
+    orders = list(
+        Order.objects.filter(pk__in=ids)
+        .exclude(scores__model_version_id=loaded.version_id)
+        .order_by("created_at", "id")
+    )
     if not orders:
         return 0
+    previous = _latest_decisions(orders)
     scores = scores_compute(orders, explain=lambda d: d != Score.Decision.APPROVE)
-    version = scores[0].model_version_id
-    already = set(
-        Score.objects.filter(order__in=orders, model_version_id=version).values_list(
-            "order_id", flat=True
-        )
-    )
-    scores = [s for s in scores if s.order.pk not in already]
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         Score.objects.bulk_create(scores)
         cases_open([s for s in scores if s.order.pk not in cases])
-        pending = set(Case.PENDING)
         changed = []
         for score in scores:
             case = cases.get(score.order.pk)
-            if case is not None and case.status in pending:
+            if case is not None and case.status in Case.PENDING:
                 case.priority = case_priority(
                     score.probability, float(score.order.amount)
                 )
                 case.probability = score.probability
                 case.top_reason = case_top_reason(score)
                 changed.append(case)
+            was = previous.get(score.order.pk)
+            if was is not None and was != score.decision:
+                webhook_events_emit(
+                    score.order,
+                    "order.decision_changed",
+                    {
+                        "previous_decision": was,
+                        "decision": score.decision,
+                        "risk_score": score.probability,
+                        "model_version": score.model_version_id,
+                    },
+                )
         Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
     return len(scores)
+
+
+def _latest_decisions(orders: list[Order]) -> dict[int, str]:
+    latest: dict[int, str] = {}
+    rows = Score.objects.filter(order__in=orders).order_by("order_id", "-id")
+    for order_id, decision in rows.values_list("order_id", "decision"):
+        latest.setdefault(order_id, decision)
+    return latest

@@ -19,6 +19,7 @@ from django.utils import timezone
 from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
 from cases.models import Case, Claim, Label
 from cases.services.audit import audit_record
+from cases.services.webhooks import webhook_events_emit
 
 
 def actor_name(user: AbstractBaseUser) -> str:
@@ -187,7 +188,23 @@ def case_decide(
                 "note": note,
             },
         )
+        if case.status == Case.Status.DECIDED:
+            _decision_event(case, label, "case.decided")
     return label
+
+
+def _decision_event(case: Case, label: Label, event_type: str) -> None:
+    """Tell the client's webhooks (sent after commit, at least once)."""
+    webhook_events_emit(
+        case.order,
+        event_type,
+        {
+            "case_id": case.pk,
+            "decision": label.value,
+            "reasons": label.reasons,
+            "decided_at": label.known_at.isoformat(),
+        },
+    )
 
 
 def _status_after_decision(case: Case, label: Label) -> str:
@@ -260,6 +277,7 @@ def case_override(
                 "note": note,
             },
         )
+        _decision_event(case, label, "case.overridden")
     return label
 
 

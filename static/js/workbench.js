@@ -7,7 +7,13 @@
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
 
+  // A decision is sent once: a double tap (or a held key) would otherwise post
+  // it twice, and the second post lands on a 409 instead of the next case.
+  let decided = false;
+  window.addEventListener("pageshow", function () { decided = false; });
+
   function decide(button) {
+    if (decided) return false;
     const form = document.getElementById("decision-form");
     const value = button.dataset.decision;
     document.getElementById("decision-value").value = value;
@@ -25,6 +31,7 @@
       document.getElementById("decision-note").focus();
       return false;
     }
+    decided = true;
     form.requestSubmit();
     return true;
   }
@@ -38,6 +45,7 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    if (event.repeat) return;
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
       if (event.key === "Escape") event.target.blur();
       return;
