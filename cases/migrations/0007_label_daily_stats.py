@@ -4,24 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_webhooks'),
+        ("cases", "0006_webhooks"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LabelDailyStats',
+            name="LabelDailyStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('source', models.CharField(choices=[('reviewer', 'Reviewer'), ('chargeback', 'Chargeback'), ('merchant', 'Merchant confirmation')], max_length=10)),
-                ('value', models.CharField(choices=[('fraud', 'Fraud'), ('legitimate', 'Legitimate')], max_length=10)),
-                ('labels', models.PositiveIntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("day", models.DateField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("reviewer", "Reviewer"),
+                            ("chargeback", "Chargeback"),
+                            ("merchant", "Merchant confirmation"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "value",
+                    models.CharField(
+                        choices=[("fraud", "Fraud"), ("legitimate", "Legitimate")],
+                        max_length=10,
+                    ),
+                ),
+                ("labels", models.PositiveIntegerField(default=0)),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=18),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'source', 'value'), name='label_stats_once_per_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "source", "value"),
+                        name="label_stats_once_per_day",
+                    )
+                ],
             },
         ),
     ]

@@ -12,7 +12,9 @@ from tests.factories import BASE_TIME, CaseFactory, LabelFactory, OrderFactory
 @pytest.mark.django_db
 def test_old_orders_go_with_features_cases_and_labels_kept_as_aggregates():
     old = OrderFactory(created_at=BASE_TIME - timedelta(days=400), amount=Decimal("10"))
-    Score.objects.create(order=old, probability=0.5, decision="review", features={"a": 1})
+    Score.objects.create(
+        order=old, probability=0.5, decision="review", features={"a": 1}
+    )
     CaseFactory(order=old)
     LabelFactory(order=old, value="fraud", source="chargeback")
     recent = OrderFactory(created_at=BASE_TIME)
