@@ -123,7 +123,15 @@ class Case(models.Model):
     objects = CaseQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-priority", "id"])]
+        indexes = [
+            models.Index(fields=["status", "-priority", "id"]),
+            # The queue's default view: every pending status, by priority.
+            models.Index(
+                fields=["-priority", "id"],
+                condition=Q(status__in=["open", "qa", "escalated"]),
+                name="case_pending_by_priority",
+            ),
+        ]
         permissions = [
             ("review_case", "Can claim and decide cases"),
             ("lead_case", "Can reassign, override, run QA and see metrics"),

@@ -75,7 +75,11 @@ def queue_page(filters: dict[str, Any], page_size: int) -> QueuePage:
     if filters.get("after"):
         priority, case_id = filters["after"].split("_")
         p = float(priority)
-        cases = cases.filter(Q(priority__lt=p) | Q(priority=p, id__gt=int(case_id)))
+        # priority <= p lets the index scan start at the cursor; the OR only
+        # filters the ties that were already shown.
+        cases = cases.filter(priority__lte=p).filter(
+            Q(priority__lt=p) | Q(id__gt=int(case_id))
+        )
     rows = list(cases[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
