@@ -1,0 +1,186 @@
+"""Retraining wall time at 10 k, 100 k and 1 M labelled orders, and re-scoring rate.
+
+    .venv/bin/python -m bench.retrain [--sizes 10000 100000 1000000] [--threads 1]
+
+For each size, a throwaway database ``riskreview_bench_retrain`` gets that many
+generated orders (``cases.demo_data``, 60 days), all labelled (known 7 days
+after the order), loaded with COPY. Then it times the real service
+``models_ml.services.model_train`` (reading the training set, point-in-time
+features for every labelled order, the fit, the skops file, evaluation on
+the holdout), and its parts. Last, it re-scores 20,000 stored orders with
+``cases.services.rescoring.orders_rescore`` (features, scores, SHAP for the
+ones above the approve threshold, case updates) and reports orders/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import time
+
+from bench.common import analyze, fresh_database
+
+ORDER_COLUMNS = [
+    "client_id",
+    "order_id",
+    "created_at",
+    "received_at",
+    "amount",
+    "currency",
+    "customer_id",
+    "account_created_at",
+    "email",
+    "device_id",
+    "ip_address",
+    "card_fingerprint",
+    "card_bin",
+    "card_country",
+    "billing_country",
+    "billing_postcode",
+    "shipping_country",
+    "shipping_postcode",
+    "seller_id",
+    "channel",
+    "item_count",
+    "attributes",
+]
+
+
+def _copy_orders(rows: list[dict], client_id: int) -> None:
+    from django.db import connection
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for r in rows:
+        writer.writerow(
+            [
+                client_id,
+                r["order_id"],
+                r["created_at"].isoformat(),
+                r["created_at"].isoformat(),
+                r["amount"],
+                r["currency"],
+                r["customer_id"],
+                r["account_created_at"].isoformat() if r["account_created_at"] else "",
+                r["email"],
+                r["device_id"],
+                r["ip_address"],
+                r["card_fingerprint"],
+                r["card_bin"],
+                r["card_country"],
+                r["billing_country"],
+                r["billing_postcode"],
+                r["shipping_country"],
+                r["shipping_postcode"],
+                r["seller_id"],
+                r["channel"],
+                r["item_count"],
+                json.dumps(r["attributes"]),
+            ]
+        )
+    columns = ", ".join(ORDER_COLUMNS)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY cases_order ({columns}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute(
+            """
+            INSERT INTO cases_label (order_id, value, source, reasons, note, known_at,
+                created_at)
+            SELECT o.id, CASE WHEN t.fraud THEN 'fraud' ELSE 'legitimate' END,
+                CASE WHEN t.fraud THEN 'chargeback' ELSE 'merchant' END, '[]', '',
+                o.created_at + interval '7 days', now()
+            FROM cases_order o JOIN unnest(%s::text[], %s::bool[]) AS t(order_id, fraud)
+                ON t.order_id = o.order_id
+            """,
+            [[r["order_id"] for r in rows], [r["is_fraud"] for r in rows]],
+        )
+
+
+def _one_size(n: int, threads: int) -> dict:
+    from django.conf import settings
+    from django.db import connection
+
+    from cases.demo_data import generate_orders
+    from cases.services.bulk import import_client
+    from models_ml.datasets import training_set
+    from models_ml.services import model_train
+    from models_ml.training import model_fit
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE cases_order, cases_label, models_ml_score,"
+            " models_ml_modelversion,"
+            " cases_case CASCADE"
+        )
+    started = time.perf_counter()
+    rows = generate_orders(n, seed=5, days=60)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    _copy_orders(rows, import_client("bench").pk)
+    analyze()
+    loaded = time.perf_counter() - started
+    del rows
+
+    started = time.perf_counter()
+    data = training_set()
+    features = time.perf_counter() - started
+    started = time.perf_counter()
+    model_fit(data.features, data.target, threads=threads)
+    fit = time.perf_counter() - started
+    settings.TRAINING_THREADS = threads
+    started = time.perf_counter()
+    version = model_train(force=True)
+    total = time.perf_counter() - started
+    return {
+        "orders": n,
+        "features": data.features.shape[1],
+        "threads": threads,
+        "generate_s": round(generated, 1),
+        "load_copy_s": round(loaded, 1),
+        "training_set_s": round(features, 1),
+        "fit_s": round(fit, 1),
+        "model_train_total_s": round(total, 1),
+        "status": version.status,
+        "holdout_ap": version.metrics["holdout"]["ap"],
+    }
+
+
+def _rescore_rate(count: int) -> dict:
+    from cases.models import Order
+    from cases.services.rescoring import orders_rescore
+    from models_ml.models import Score
+
+    ids = list(
+        Order.objects.order_by("-created_at").values_list("id", flat=True)[:count]
+    )
+    Score.objects.filter(order_id__in=ids).delete()
+    started = time.perf_counter()
+    scored = orders_rescore(ids)
+    seconds = time.perf_counter() - started
+    return {
+        "orders": scored,
+        "seconds": round(seconds, 1),
+        "per_s": round(scored / seconds),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000]
+    )
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rescore", type=int, default=20_000)
+    args = parser.parse_args()
+    fresh_database("riskreview_bench_retrain")
+    results = [_one_size(n, args.threads) for n in args.sizes]
+    rescoring = _rescore_rate(args.rescore)
+    print(json.dumps({"retrain": results, "rescore": rescoring}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
