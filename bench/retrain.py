@@ -21,31 +21,15 @@ import json
 import time
 
 from bench.common import analyze, fresh_database
+from cases.schemas import OrderIn
 
-ORDER_COLUMNS = [
-    "client_id",
-    "order_id",
-    "created_at",
-    "received_at",
-    "amount",
-    "currency",
-    "customer_id",
-    "account_created_at",
-    "email",
-    "device_id",
-    "ip_address",
-    "card_fingerprint",
-    "card_bin",
-    "card_country",
-    "billing_country",
-    "billing_postcode",
-    "shipping_country",
-    "shipping_postcode",
-    "seller_id",
-    "channel",
-    "item_count",
-    "attributes",
-]
+ORDER_COLUMNS = ["client_id", "received_at", *OrderIn.model_fields]
+
+
+def _csv(value: object) -> object:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return "" if value is None else value
 
 
 def _copy_orders(rows: list[dict], client_id: int) -> None:
@@ -55,30 +39,7 @@ def _copy_orders(rows: list[dict], client_id: int) -> None:
     writer = csv.writer(buffer)
     for r in rows:
         writer.writerow(
-            [
-                client_id,
-                r["order_id"],
-                r["created_at"].isoformat(),
-                r["created_at"].isoformat(),
-                r["amount"],
-                r["currency"],
-                r["customer_id"],
-                r["account_created_at"].isoformat() if r["account_created_at"] else "",
-                r["email"],
-                r["device_id"],
-                r["ip_address"],
-                r["card_fingerprint"],
-                r["card_bin"],
-                r["card_country"],
-                r["billing_country"],
-                r["billing_postcode"],
-                r["shipping_country"],
-                r["shipping_postcode"],
-                r["seller_id"],
-                r["channel"],
-                r["item_count"],
-                json.dumps(r["attributes"]),
-            ]
+            [client_id, r["created_at"], *(_csv(r[f]) for f in OrderIn.model_fields)]
         )
     columns = ", ".join(ORDER_COLUMNS)
     with connection.cursor() as cursor:

@@ -5,30 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from cases.models import Case, Label, Order
+from cases.schemas import OrderIn
 from cases.services.intake import IntakeResult
 
-_ORDER_FIELDS = [
-    "order_id",
-    "created_at",
-    "amount",
-    "currency",
-    "customer_id",
-    "account_created_at",
-    "email",
-    "device_id",
-    "ip_address",
-    "card_fingerprint",
-    "card_bin",
-    "card_country",
-    "billing_country",
-    "billing_postcode",
-    "shipping_country",
-    "shipping_postcode",
-    "seller_id",
-    "channel",
-    "item_count",
-    "attributes",
-]
+# An order reads back with exactly the fields it was sent with.
+_ORDER_FIELDS = list(OrderIn.model_fields)
 
 
 def order_result_output(result: IntakeResult) -> dict[str, Any]:
