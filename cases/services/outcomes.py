@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import ApiClient, Label, Order
+from cases.models import ApiClient, Case, Label, Order
 from cases.schemas import OutcomeIn
 from cases.services.audit import audit_record
 
@@ -45,4 +45,28 @@ def outcome_record(
         label,
         after={"order": order.order_id, "value": value, "source": source},
     )
+    _flag_disagreement(order, label)
     return label, True
+
+
+def _flag_disagreement(order: Order, outcome: Label) -> None:
+    """An outcome that contradicts the reviewers' decision sends the case to a
+    lead (training already trusts the outcome over the reviewer label)."""
+    reviewed = (
+        Label.objects.filter(order=order, source=Label.Source.REVIEWER)
+        .order_by("-id")
+        .first()
+    )
+    if reviewed is None or reviewed.value == outcome.value or reviewed.case_id is None:
+        return
+    case = Case.objects.select_for_update().get(pk=reviewed.case_id)
+    before = case.status
+    case.status = Case.Status.ESCALATED
+    case.save(update_fields=["status"])
+    audit_record(
+        "system",
+        "case.outcome_disagrees",
+        case,
+        before={"status": before, "label": reviewed.value},
+        after={"status": case.status, "outcome": outcome.value},
+    )

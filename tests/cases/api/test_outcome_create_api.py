@@ -116,3 +116,34 @@ def test_outcome_for_order_id_with_nul_is_404(api, order):
     response = api.post(_outcome("o-1%00"), {"outcome": "chargeback"}, format="json")
 
     assert response.status_code == 404
+
+
+def test_chargeback_contradicting_the_reviewer_sends_the_case_to_a_lead(
+    api, client_and_token, db
+):
+    from cases.models import AuditEvent, Case, Label
+    from cases.services.users import user_create
+    from tests.factories import CaseFactory, OrderFactory
+
+    client, _token = client_and_token
+    case = CaseFactory(
+        order=OrderFactory(client=client, order_id="cb-1"), status="decided"
+    )
+    reviewer = user_create("r1", "long-enough-password-1", "reviewer")
+    Label.objects.create(
+        order=case.order,
+        case=case,
+        value="legitimate",
+        source="reviewer",
+        created_by=reviewer,
+        known_at=case.order.created_at,
+    )
+
+    response = api.post(
+        "/api/v1/orders/cb-1/outcomes/", {"outcome": "chargeback"}, format="json"
+    )
+
+    assert response.status_code == 201
+    case.refresh_from_db()
+    assert case.status == Case.Status.ESCALATED
+    assert AuditEvent.objects.filter(action="case.outcome_disagrees").count() == 1
