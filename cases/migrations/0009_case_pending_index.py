@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0008_admin_role_permissions'),
+        ("cases", "0008_admin_role_permissions"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'qa', 'escalated'])), fields=['-priority', 'id'], name='case_pending_by_priority'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "qa", "escalated"])),
+                fields=["-priority", "id"],
+                name="case_pending_by_priority",
+            ),
         ),
     ]
