@@ -15,7 +15,9 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Q
+from django.db.models import FloatField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from models_ml.features import (
     ENTITIES,
@@ -32,6 +34,7 @@ from models_ml.frames import (
     ORDER_FIELDS,
     labels_frame,
     orders_frame,
+    to_ms,
 )
 
 
@@ -53,31 +56,71 @@ def online_features(orders: Sequence[object]) -> pd.DataFrame:
             since = start - timedelta(milliseconds=lookback_ms(column))
             near |= Q(**{f"{column}__in": values, "created_at__gte": since})
     saved = [o.pk for o in orders if o.pk is not None]
-    history_rows = (
-        list(
-            Order.objects.filter(near, created_at__lt=end)
-            .exclude(pk__in=saved)
-            .values_list(*ORDER_FIELDS)
-        )
-        if near
-        else []
+    nearby = Order.objects.filter(near, created_at__lt=end).exclude(pk__in=saved)
+    history = pd.concat(
+        [
+            _history_frame(nearby) if near else _history_frame(None),
+            queries[HISTORY_COLUMNS],
+        ],
+        ignore_index=True,
     )
-    history = pd.concat([orders_frame(history_rows), queries], ignore_index=True)
     label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW])
     near_labels = Q()
     for column in LABEL_ORDER_FIELDS:
         values = {getattr(o, column) for o in orders} - {""}
         if values:
             near_labels |= Q(**{f"order__{column}__in": values})
-    label_rows = (
-        Label.objects.filter(
-            near_labels, known_at__gte=label_since, known_at__lt=end
-        ).values_list("known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS))
+    labels = _labels_frame(
+        Label.objects.filter(near_labels, known_at__gte=label_since, known_at__lt=end)
         if near_labels
-        else []
+        else None
     )
-    labels = labels_frame(_fraud_flags(label_rows))
-    return build_features(history[HISTORY_COLUMNS], queries, labels)
+    return build_features(history, queries, labels)
+
+
+def _history_frame(orders: QuerySet | None) -> pd.DataFrame:
+    """HISTORY_COLUMNS of `orders`. On PostgreSQL the epoch milliseconds come
+    from SQL: decoding timestamps row by row was most of an intake's cost."""
+    entity_columns = HISTORY_COLUMNS[2:]
+    if orders is None:
+        rows: list = []
+    elif connection.vendor == "postgresql":
+        rows = list(
+            orders.annotate(
+                ts_ms=RawSQL(_epoch_ms('"cases_order"."created_at"'), ()),
+                amount_f=Cast("amount", FloatField()),
+            ).values_list("ts_ms", "amount_f", *entity_columns)
+        )
+    else:
+        rows = [
+            (to_ms(r[0]), float(r[1]), *r[2:])
+            for r in orders.values_list("created_at", "amount", *entity_columns)
+        ]
+    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+    frame["ts"] = frame["ts"].astype(np.int64)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+def _labels_frame(labels: QuerySet | None) -> pd.DataFrame:
+    fields = [f"order__{c}" for c in LABEL_ORDER_FIELDS]
+    if labels is None:
+        rows: list = []
+    elif connection.vendor == "postgresql":
+        rows = list(
+            labels.annotate(
+                known_ms=RawSQL(_epoch_ms('"cases_label"."known_at"'), ())
+            ).values_list("known_ms", "value", *fields)
+        )
+    else:
+        rows = [
+            (to_ms(r[0]), *r[1:])
+            for r in labels.values_list("known_at", "value", *fields)
+        ]
+    frame = pd.DataFrame.from_records(rows, columns=LABEL_COLUMNS)
+    frame["known_ts"] = frame["known_ts"].astype(np.int64)
+    frame["is_fraud"] = (frame["is_fraud"] == "fraud").astype(bool)
+    return frame
 
 
 def _fraud_flags(rows: object) -> list[tuple]:
