@@ -45,8 +45,15 @@ PAIRS: dict[str, tuple[str, str]] = {
     "customer_card": ("customer_id", "card_fingerprint"),
 }
 MEAN_ENTITIES = ("customer", "card", "seller")
+MEAN_WINDOWS = ("1d", "7d", "30d")
+# "Amount is n× this customer's (card's) usual" over these windows.
+RATIO_ENTITIES = ("customer", "card")
 LABEL_ENTITIES = ("customer", "card", "device", "seller")
+# Label features look back over these windows of *known* time; the longest one
+# (LABEL_WINDOW) is how far back intake fetches labels.
+LABEL_WINDOWS = ("1d", "7d", "30d")
 LABEL_WINDOW = "30d"
+AMOUNT_STEPS_PER_DOUBLING = 24
 CHANNELS = ("web", "app", "phone", "pos", "other")
 
 HISTORY_COLUMNS = ["ts", "amount", *ENTITIES.values()]
@@ -71,6 +78,7 @@ def lookback_ms(entity_column: str) -> int:
 def _order_features() -> list[str]:
     return [
         "amount",
+        "amount_log_step",
         "hour",
         "is_weekend",
         "is_night",
@@ -79,13 +87,13 @@ def _order_features() -> list[str]:
         "card_billing_mismatch",
         "channel_code",
         "item_count",
-        "amount_vs_customer_mean_30d",
     ]
 
 
 def _entity_features() -> list[str]:
     names = [f"{e}_orders_{w}" for e in ENTITIES for w in WINDOWS]
-    names += [f"{e}_mean_amount_{w}" for e in MEAN_ENTITIES for w in ("1d", "30d")]
+    names += [f"{e}_mean_amount_{w}" for e in MEAN_ENTITIES for w in MEAN_WINDOWS]
+    names += [f"amount_vs_{e}_mean_{w}" for e in RATIO_ENTITIES for w in MEAN_WINDOWS]
     names += [f"{p}_seen_30d" for p in PAIRS]
     names.append("device_new_cards_30d")
     return names
@@ -94,7 +102,8 @@ def _entity_features() -> list[str]:
 def _label_features() -> list[str]:
     names = []
     for e in LABEL_ENTITIES:
-        names += [f"{e}_fraud_labels_30d", f"{e}_fraud_rate_30d"]
+        for w in LABEL_WINDOWS:
+            names += [f"{e}_fraud_labels_{w}", f"{e}_fraud_rate_{w}"]
     return names
 
 
@@ -121,71 +130,77 @@ def _dtype(column: str) -> str:
 
 @dataclass(frozen=True)
 class _Index:
-    """Events sorted by (key, time), searchable for counts and sums in windows."""
+    """Events sorted by (key code, time), searchable for counts and sums."""
 
     keys: np.ndarray  # sorted composite key: code * span + (time - t0)
     cumsums: dict[str, np.ndarray]
-    codes: dict[object, int]
     t0: int
     span: int
 
     @classmethod
     def build(
         cls,
-        keys: pd.Series,
+        codes: np.ndarray,
         times: np.ndarray,
         values: dict[str, np.ndarray],
         t0: int,
         span: int,
     ) -> _Index:
-        present = _present(keys)
-        codes, uniques = pd.factorize(keys[present], sort=False)
-        composite = codes.astype(np.int64) * span + (times[present] - t0)
+        present = codes >= 0
+        composite = codes[present] * span + (times[present] - t0)
         order = np.argsort(composite, kind="stable")
         cumsums = {
             name: np.concatenate([np.zeros(1, v.dtype), np.cumsum(v[present][order])])
             for name, v in values.items()
         }
-        return cls(
-            keys=composite[order],
-            cumsums=cumsums,
-            codes={u: i for i, u in enumerate(uniques)},
-            t0=t0,
-            span=span,
-        )
+        return cls(keys=composite[order], cumsums=cumsums, t0=t0, span=span)
 
     def window(
-        self, keys: pd.Series, times: np.ndarray, width: int | None
+        self, codes: np.ndarray, times: np.ndarray, width: int
     ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-        """Count and sums of events with the same key in [t - width, t)."""
-        codes = keys.map(self.codes)
-        known = codes.notna().to_numpy()
-        code = np.where(known, codes.fillna(0).to_numpy(dtype=np.int64), 0)
-        hi_key = code * self.span + (times - self.t0)
-        lo_time = np.zeros_like(times) if width is None else times - width - self.t0
-        lo_key = code * self.span + np.maximum(lo_time, 0)
-        hi = np.searchsorted(self.keys, hi_key, side="left")
-        lo = np.searchsorted(self.keys, lo_key, side="left")
+        """Count and sums of events with the same key in [t - width, t).
+
+        `codes` come from the same `_codes` call as the index's (-1: missing).
+        """
+        known = codes >= 0
+        code = np.where(known, codes, 0)
+        hi = np.searchsorted(self.keys, code * self.span + (times - self.t0), "left")
+        lo_time = np.maximum(times - width - self.t0, 0)
+        lo = np.searchsorted(self.keys, code * self.span + lo_time, "left")
         count = np.where(known, hi - lo, 0)
         sums = {
             name: np.where(known, cs[hi] - cs[lo], 0)
             for name, cs in self.cumsums.items()
         }
-        return count, sums, _present(keys)
+        return count, sums, known
 
 
-def _present(values: pd.Series) -> np.ndarray:
-    return (values.notna() & (values.astype("object") != "")).to_numpy()
+def _values(column: pd.Series) -> np.ndarray:
+    return column.to_numpy(dtype=object, na_value=None)
 
 
-def _pair(frame: pd.DataFrame, a: str, b: str) -> pd.Series:
-    ok = _present(frame[a]) & _present(frame[b])
-    joined = (
-        frame[a].astype("object").astype(str)
-        + "\x1f"
-        + frame[b].astype("object").astype(str)
-    )
-    return joined.where(ok, None)
+def _present(values: np.ndarray) -> np.ndarray:
+    return (values != "") & (values != None)  # noqa: E711 - elementwise on objects
+
+
+def _codes(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes for the values of several columns, shared: equal values get
+    equal codes across columns; missing ("" or null) gets -1."""
+    arrays = [_values(c) for c in columns]
+    joined = np.concatenate(arrays) if arrays else np.empty(0, dtype=object)
+    codes, _ = pd.factorize(joined, use_na_sentinel=True)
+    codes = np.where(_present(joined), codes, -1).astype(np.int64)
+    return np.split(codes, np.cumsum([len(a) for a in arrays])[:-1])
+
+
+def _pair_codes(a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
+    """Codes of (a, b) pairs, shared across the arrays; -1 if either is missing."""
+    width = max((int(x.max()) for x in b if len(x)), default=0) + 1
+    combined = [np.where((x >= 0) & (y >= 0), x * width + y, -1) for x, y in zip(a, b)]
+    joined = np.concatenate(combined)
+    compact, _ = pd.factorize(joined)
+    compact = np.where(joined >= 0, compact, -1).astype(np.int64)
+    return np.split(compact, np.cumsum([len(c) for c in combined])[:-1])
 
 
 def build_features(
@@ -209,12 +224,14 @@ def build_features(
     _add_order_features(out, queries, q_ts)
     _add_entity_features(out, history, queries, h_ts, q_ts, t0, span)
     _add_label_features(out, labels, queries, l_ts, q_ts, t0, span)
-    mean = out["customer_mean_amount_30d"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # A customer whose earlier orders were all free has no usual amount.
-        out["amount_vs_customer_mean_30d"] = np.where(
-            mean > 0, out["amount"] / mean, np.nan
-        )
+    for entity in RATIO_ENTITIES:
+        for window in MEAN_WINDOWS:
+            mean = out[f"{entity}_mean_amount_{window}"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # Earlier orders that were all free give no usual amount.
+                out[f"amount_vs_{entity}_mean_{window}"] = np.where(
+                    mean > 0, out["amount"] / mean, np.nan
+                )
     frame = pd.DataFrame(out, index=queries.index)
     return frame[FEATURE_NAMES].astype(float)
 
@@ -222,6 +239,7 @@ def build_features(
 def _add_order_features(out: dict, queries: pd.DataFrame, q_ts: np.ndarray) -> None:
     moments = pd.to_datetime(q_ts, unit="ms", utc=True)
     out["amount"] = queries["amount"].to_numpy(dtype=float)
+    out["amount_log_step"] = amount_log_step(out["amount"])
     out["hour"] = moments.hour.to_numpy(dtype=float)
     out["is_weekend"] = (moments.day_of_week >= 5).astype(float)
     out["is_night"] = (moments.hour < 6).astype(float)
@@ -238,10 +256,23 @@ def _add_order_features(out: dict, queries: pd.DataFrame, q_ts: np.ndarray) -> N
     out["item_count"] = queries["item_count"].to_numpy(dtype=float)
 
 
+def amount_log_step(amount: np.ndarray) -> np.ndarray:
+    """The amount in steps of 1/AMOUNT_STEPS_PER_DOUBLING of a doubling, 0…254.
+
+    Tree models bin each feature into at most 255 quantiles, so the rare large
+    amounts share one bin and a threshold among them cannot be learnt. With at
+    most 255 distinct values every step is a bin of its own: about 3 % wide
+    from 1 up to the cap (about 1,500).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.round(AMOUNT_STEPS_PER_DOUBLING * np.log2(np.maximum(amount, 1.0)))
+    return np.where(np.isnan(amount), np.nan, np.clip(steps, 0, 254))
+
+
 def _mismatch(a: pd.Series, b: pd.Series) -> np.ndarray:
-    both = _present(a) & _present(b)
-    differ = (a.astype("object") != b.astype("object")).to_numpy()
-    return np.where(both, differ.astype(float), np.nan)
+    left, right = _values(a), _values(b)
+    both = _present(left) & _present(right)
+    return np.where(both, (left != right).astype(float), np.nan)
 
 
 def _add_entity_features(
@@ -255,41 +286,42 @@ def _add_entity_features(
 ) -> None:
     # Whole cents: exact sums, so intake and training agree to the last bit.
     amounts = np.round(history["amount"].to_numpy(dtype=float) * 100).astype(np.int64)
+    codes = {c: _codes(history[c], queries[c]) for c in ENTITIES.values()}
     for entity, column in ENTITIES.items():
-        index = _Index.build(history[column], h_ts, {"amount": amounts}, t0, span)
+        h_codes, q_codes = codes[column]
+        index = _Index.build(h_codes, h_ts, {"amount": amounts}, t0, span)
         for window, width in WINDOWS.items():
-            count, sums, present = index.window(queries[column], q_ts, width)
+            count, sums, present = index.window(q_codes, q_ts, width)
             out[f"{entity}_orders_{window}"] = np.where(present, count, np.nan)
-            if entity in MEAN_ENTITIES and window in ("1d", "30d"):
+            if entity in MEAN_ENTITIES and window in MEAN_WINDOWS:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     mean = sums["amount"] / count / 100
                 out[f"{entity}_mean_amount_{window}"] = np.where(
                     count > 0, mean, np.nan
                 )
     for pair, (a, b) in PAIRS.items():
-        index = _Index.build(_pair(history, a, b), h_ts, {}, t0, span)
-        count, _, present = index.window(_pair(queries, a, b), q_ts, 30 * DAY)
+        h_pairs, q_pairs = _pair_codes(codes[a], codes[b])
+        index = _Index.build(h_pairs, h_ts, {}, t0, span)
+        count, _, present = index.window(q_pairs, q_ts, 30 * DAY)
         out[f"{pair}_seen_30d"] = np.where(present, (count > 0).astype(float), np.nan)
-    out["device_new_cards_30d"] = _device_new_cards(
-        history, queries, h_ts, q_ts, t0, span
-    )
+    out["device_new_cards_30d"] = _device_new_cards(codes, h_ts, q_ts, t0, span)
 
 
 def _device_new_cards(
-    history: pd.DataFrame,
-    queries: pd.DataFrame,
+    codes: dict[str, list[np.ndarray]],
     h_ts: np.ndarray,
     q_ts: np.ndarray,
     t0: int,
     span: int,
 ) -> np.ndarray:
     """Cards that appeared on the device (unseen there for 30 days) in 30 days."""
-    pairs = _pair(history, "device_id", "card_fingerprint")
-    pair_index = _Index.build(pairs, h_ts, {}, t0, span)
-    seen_before, _, present = pair_index.window(pairs, h_ts, 30 * DAY)
+    h_pairs, _ = _pair_codes(codes["device_id"], codes["card_fingerprint"])
+    pair_index = _Index.build(h_pairs, h_ts, {}, t0, span)
+    seen_before, _, present = pair_index.window(h_pairs, h_ts, 30 * DAY)
     is_new = (present & (seen_before == 0)).astype(float)
-    index = _Index.build(history["device_id"], h_ts, {"new": is_new}, t0, span)
-    count, sums, present_q = index.window(queries["device_id"], q_ts, 30 * DAY)
+    h_devices, q_devices = codes["device_id"]
+    index = _Index.build(h_devices, h_ts, {"new": is_new}, t0, span)
+    _count, sums, present_q = index.window(q_devices, q_ts, 30 * DAY)
     return np.where(present_q, sums["new"], np.nan)
 
 
@@ -303,12 +335,15 @@ def _add_label_features(
     span: int,
 ) -> None:
     fraud = labels["is_fraud"].to_numpy(dtype=float)
-    width = WINDOWS[LABEL_WINDOW]
     for entity in LABEL_ENTITIES:
         column = ENTITIES[entity]
-        index = _Index.build(labels[column], l_ts, {"fraud": fraud}, t0, span)
-        count, sums, present = index.window(queries[column], q_ts, width)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(count > 0, sums["fraud"] / count, np.nan)
-        out[f"{entity}_fraud_labels_30d"] = np.where(present, sums["fraud"], np.nan)
-        out[f"{entity}_fraud_rate_30d"] = np.where(present, rate, np.nan)
+        l_codes, q_codes = _codes(labels[column], queries[column])
+        index = _Index.build(l_codes, l_ts, {"fraud": fraud}, t0, span)
+        for window in LABEL_WINDOWS:
+            count, sums, present = index.window(q_codes, q_ts, WINDOWS[window])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = np.where(count > 0, sums["fraud"] / count, np.nan)
+            out[f"{entity}_fraud_labels_{window}"] = np.where(
+                present, sums["fraud"], np.nan
+            )
+            out[f"{entity}_fraud_rate_{window}"] = np.where(present, rate, np.nan)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import math
 
 from models_ml.features import (
+    AMOUNT_STEPS_PER_DOUBLING,
     ENTITIES,
     ENTITY_WORDS,
     LABEL_ENTITIES,
+    LABEL_WINDOWS,
     MEAN_ENTITIES,
+    MEAN_WINDOWS,
     PAIRS,
+    RATIO_ENTITIES,
     WINDOW_WORDS,
     WINDOWS,
 )
@@ -38,12 +42,17 @@ def _age(days: float) -> str:
 
 def _missing(feature: str) -> str:
     """Sentences for features without a value (NaN)."""
-    if feature.endswith("_fraud_rate_30d"):
-        return "No labelled orders to compare with in 30 days"
+    for window, words in WINDOW_WORDS.items():
+        if feature.endswith(f"_fraud_rate_{window}"):
+            return f"No labelled orders to compare with in the last {words}"
+        for entity in RATIO_ENTITIES:
+            if feature == f"amount_vs_{entity}_mean_{window}":
+                noun = ENTITY_WORDS[entity]
+                return f"No earlier orders from this {noun} in the last {words}"
     if feature == "account_age_days":
         return "Account creation time not given"
-    if feature == "amount_vs_customer_mean_30d":
-        return "No earlier orders from this customer in 30 days"
+    if feature == "amount_log_step":
+        return "Order amount not given"
     if feature.endswith("_mismatch"):
         return "A country needed for this comparison was not given"
     if feature.endswith("_seen_30d"):
@@ -80,8 +89,8 @@ def _sentences() -> dict[str, object]:
         ),
         "channel_code": lambda v: "Sales channel",
         "item_count": lambda v: _plural(v, "item"),
-        "amount_vs_customer_mean_30d": lambda v: (
-            f"Amount is {v:,.1f}× this customer's 30-day average"
+        "amount_log_step": lambda v: (
+            f"Order amount about {2 ** (v / AMOUNT_STEPS_PER_DOUBLING):,.0f}"
         ),
         "device_new_cards_30d": lambda v: (
             f"{_plural(v, 'card')} new to this device in 30 days"
@@ -96,10 +105,17 @@ def _sentences() -> dict[str, object]:
                 )
             )
     for entity in MEAN_ENTITIES:
-        for window in ("1d", "30d"):
+        for window in MEAN_WINDOWS:
             spec[f"{entity}_mean_amount_{window}"] = (
                 lambda v, noun=ENTITY_WORDS[entity], w=WINDOW_WORDS[window]: (
                     f"This {noun}'s average order over {w}: {v:,.2f}"
+                )
+            )
+    for entity in RATIO_ENTITIES:
+        for window in MEAN_WINDOWS:
+            spec[f"amount_vs_{entity}_mean_{window}"] = (
+                lambda v, noun=ENTITY_WORDS[entity], w=WINDOW_WORDS[window]: (
+                    f"Amount is {v:,.1f}× this {noun}'s average over {w}"
                 )
             )
     for pair, (seen, new) in _PAIR_SENTENCES.items():
@@ -107,12 +123,14 @@ def _sentences() -> dict[str, object]:
         spec[f"{pair}_seen_30d"] = lambda v, seen=seen, new=new: seen if v else new
     for entity in LABEL_ENTITIES:
         noun = ENTITY_WORDS[entity]
-        spec[f"{entity}_fraud_labels_30d"] = lambda v, noun=noun: (
-            f"{_plural(v, 'confirmed fraud')} on this {noun} in 30 days"
-        )
-        spec[f"{entity}_fraud_rate_30d"] = lambda v, noun=noun: (
-            f"{v:.0%} of this {noun}'s labelled orders in 30 days were fraud"
-        )
+        for window in LABEL_WINDOWS:
+            words = WINDOW_WORDS[window]
+            spec[f"{entity}_fraud_labels_{window}"] = lambda v, noun=noun, w=words: (
+                f"{_plural(v, 'fraud')} on this {noun} confirmed in the last {w}"
+            )
+            spec[f"{entity}_fraud_rate_{window}"] = lambda v, noun=noun, w=words: (
+                f"{v:.0%} of this {noun}'s orders labelled in the last {w} were fraud"
+            )
     return spec
 
 

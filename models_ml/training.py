@@ -33,8 +33,13 @@ def model_fit(
     from threadpoolctl import threadpool_limits
 
     model = HistGradientBoostingClassifier(**{**DEFAULT_PARAMS, **(params or {})})
+    rows = features.to_numpy(dtype=float, copy=True)
+    # A column that is missing everywhere (a field the shop never sends) makes
+    # the binning fail; as a constant it simply never splits, so the model
+    # ignores it at prediction time too.
+    rows[:, np.isnan(rows).all(axis=0)] = 0.0
     with threadpool_limits(limits=threads):
-        model.fit(features.to_numpy(dtype=float), np.asarray(target, dtype=int))
+        model.fit(rows, np.asarray(target, dtype=int))
     return model
 
 
