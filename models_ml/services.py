@@ -50,7 +50,8 @@ def scores_compute(
     rows = features.to_numpy(dtype=float)
     probabilities = loaded.predict(rows) if loaded else [None] * len(orders)
     scores = []
-    for order, row, probability in zip(orders, rows, probabilities, strict=True):
+    vectors = _feature_dicts(rows)
+    for order, vector, probability in zip(orders, vectors, probabilities, strict=True):
         p = None if probability is None else float(probability)
         scores.append(
             Score(
@@ -58,7 +59,7 @@ def scores_compute(
                 model_version_id=loaded.version_id if loaded else None,
                 probability=p,
                 decision=decision_for(p),
-                features=_feature_dict(row),
+                features=vector,
             )
         )
     if loaded and explain:
@@ -72,11 +73,11 @@ def scores_compute(
     return scores
 
 
-def _feature_dict(row: np.ndarray) -> dict[str, float | None]:
-    return {
-        name: None if np.isnan(v) else float(v)
-        for name, v in zip(FEATURE_NAMES, row, strict=True)
-    }
+def _feature_dicts(rows: np.ndarray) -> list[dict[str, float | None]]:
+    """Feature vectors as JSON-ready dicts (NaN → None), one per row."""
+    values = rows.astype(object)
+    values[np.isnan(rows)] = None
+    return [dict(zip(FEATURE_NAMES, row, strict=True)) for row in values.tolist()]
 
 
 def model_train(*, force: bool = False, params: dict | None = None) -> ModelVersion:
