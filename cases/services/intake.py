@@ -11,7 +11,7 @@ from cases.models import ApiClient, AuditEvent, Case, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
 from models_ml.models import Score
-from models_ml.services import scores_compute
+from models_ml.services import scores_compute, scores_save
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _ingest_once(
         )
         with transaction.atomic():
             Order.objects.bulk_create(fresh)
-            Score.objects.bulk_create(scores)
+            scores_save(scores)
             cases = cases_open(scores)
         for score in scores:
             case = cases.get(score.order.pk)

@@ -13,7 +13,7 @@ from cases.services.intake import case_priority, case_top_reason, cases_open
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import Score
 from models_ml.scoring import active_model
-from models_ml.services import scores_compute
+from models_ml.services import scores_compute, scores_save
 
 BATCH_SIZE = 500
 RECENT = timedelta(days=7)
@@ -60,7 +60,7 @@ def _rescore_batch(ids: list[int]) -> int:
     scores = scores_compute(orders, explain=lambda d: d != Score.Decision.APPROVE)
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
-        Score.objects.bulk_create(scores)
+        scores_save(scores)
         cases_open([s for s in scores if s.order.pk not in cases])
         changed = []
         for score in scores:
