@@ -14,13 +14,18 @@ REPO = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
-def fresh_database(name: str) -> str:
-    """Drop and create `name`, migrate it, and point this process's Django at it."""
+def fresh_database(name: str, *, keep: bool = False) -> str:
+    """Drop and create `name` (unless `keep` and it exists), migrate it, and point
+    this process's Django at it."""
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not (keep and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG}/{name}"
     os.environ.update(
         DATABASE_URL=url,

@@ -45,18 +45,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep the filled database of a run before."
+    )
     args = parser.parse_args()
-    fresh_database("riskreview_bench_queue")
+    fresh_database("riskreview_bench_queue", keep=args.reuse)
 
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
 
     from cases.models import Case
     from cases.services.users import user_create
 
-    with connection.cursor() as cursor:
-        cursor.execute(FILL.replace("%(n)s", str(int(args.cases))))
+    if not Case.objects.exists():
+        with connection.cursor() as cursor:
+            cursor.execute(FILL.replace("%(n)s", str(int(args.cases))))
     analyze()
+    get_user_model().objects.filter(username="bench-reviewer").delete()
     reviewer = user_create("bench-reviewer", "bench-password-123", "reviewer")
     client = Client()
     client.force_login(reviewer)

@@ -67,6 +67,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["created_at"]),
             models.Index(fields=["received_at"]),
+            models.Index(fields=["order_id"]),
             models.Index(fields=["customer_id", "created_at"]),
             models.Index(fields=["card_fingerprint", "created_at"]),
             models.Index(fields=["device_id", "created_at"]),
