@@ -1,6 +1,5 @@
 import ipaddress
 import statistics
-import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -257,10 +256,10 @@ def test_country_mismatch_is_a_useful_but_imperfect_signal(orders):
     assert mismatch_rate < 0.95
 
 
-def test_fifty_thousand_orders_generate_quickly():
-    # Generous bound: guards against accidental quadratic behaviour, not CI speed.
-    started = time.perf_counter()
+def test_fifty_thousand_orders_stay_unique_and_ordered():
+    # Speed is not asserted here (no timed tests); it was measured at 0.7-1.0 s.
     orders = generate_orders(50_000, seed=9)
-    elapsed = time.perf_counter() - started
     assert len(orders) == 50_000
-    assert elapsed < 15
+    assert len({o["order_id"] for o in orders}) == 50_000
+    times = [o["created_at"] for o in orders]
+    assert times == sorted(times)
