@@ -157,7 +157,7 @@ def chart(
     values = [v for s in (*lines.values(), *bars.values()) for v in s if v is not None]
     if not labels or not values:
         return Chart(slug=slug, title=title, empty=True)
-    ticks = nice_ticks(min(0.0, *values), max(*values, *rules.values()))
+    ticks = nice_ticks(min([0.0, *values]), max([*values, *rules.values()]))
     base = Chart(slug=slug, title=title)
     low, high = ticks[0], ticks[-1]
 

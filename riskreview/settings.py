@@ -11,10 +11,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", default=False)
+# A local run (`make run`) keeps a generated key in var/secret_key, so every
+# `manage.py` command pasted into a shell afterwards signs with the same key.
+# A deployment sets SECRET_KEY; with neither, DEBUG off refuses to start.
+_SECRET_KEY_FILE = VAR_DIR / "secret_key"
 SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY and _SECRET_KEY_FILE.is_file():
+    SECRET_KEY = _SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be set when DEBUG is off (or {_SECRET_KEY_FILE} "
+            "must exist: `make run` creates it)"
+        )
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 

@@ -485,6 +485,21 @@ def test_chart_without_values_is_empty():
     assert chart("c", "C", ["a"], lines={"x": [float("nan")]}).empty
 
 
+def test_chart_of_one_point_draws_it():
+    """One value (one decided case in the range) once crashed every dashboard page."""
+    result = chart("c", "C", ["a"], lines={"x": [0.5]})
+
+    assert not result.empty
+    (line,) = result.lines
+    assert len(line.dots) == 1
+
+
+def test_chart_of_one_point_with_a_rule_covers_both():
+    result = chart("c", "C", ["a"], lines={"x": [0.05]}, rules={"limit": 0.25})
+
+    assert float(result.y_ticks[-1].text) >= 0.25
+
+
 def test_chart_bars_grow_from_zero_to_their_value():
     result = chart("c", "C", ["a", "b"], bars={"n": [2, 4]})
 
@@ -529,6 +544,15 @@ def test_page_renders_without_any_data(url, lead_client):
 
     assert response.status_code == 200
     assert b"No data in this date range." in response.content
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_renders_with_one_decided_case(url, lead_client):
+    reviewed(scored_order(D1, 0.7), "high_risk", "fraud")
+
+    response = lead_client.get(url, {"date_from": "2026-03-02", "date_to": "2026-03-02"})
+
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("url", [*PAGES, "/dashboard/export/ranking.csv"])

@@ -39,15 +39,15 @@ def test_deploy_checks_pass_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_missing_secret_key_without_debug_fails_loudly():
+def _check_without_secret_key(var_dir: Path) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "riskreview.settings",
         "DEBUG": "false",
+        "VAR_DIR": str(var_dir),
     }
     env.pop("SECRET_KEY", None)
-
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=REPO,
         env=env,
@@ -56,8 +56,21 @@ def test_missing_secret_key_without_debug_fails_loudly():
         timeout=120,
     )
 
+
+def test_missing_secret_key_without_debug_fails_loudly(tmp_path):
+    result = _check_without_secret_key(tmp_path)
+
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_local_run_reads_the_generated_secret_key(tmp_path):
+    """`make run` writes var/secret_key; README commands pasted later use it."""
+    (tmp_path / "secret_key").write_text("generated-by-make-run-" + "x" * 40 + "\n")
+
+    result = _check_without_secret_key(tmp_path)
+
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.django_db
