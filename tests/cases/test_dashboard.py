@@ -550,7 +550,9 @@ def test_page_renders_without_any_data(url, lead_client):
 def test_page_renders_with_one_decided_case(url, lead_client):
     reviewed(scored_order(D1, 0.7), "high_risk", "fraud")
 
-    response = lead_client.get(url, {"date_from": "2026-03-02", "date_to": "2026-03-02"})
+    response = lead_client.get(
+        url, {"date_from": "2026-03-02", "date_to": "2026-03-02"}
+    )
 
     assert response.status_code == 200
 
