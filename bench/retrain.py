@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.retrain [--sizes 10000 100000 1000000] [--threads 1]
 
 For each size, a throwaway database ``riskreview_bench_retrain`` gets that many
-generated orders (``cases.demo_data``, 60 days), all labelled (known 7 days
+generated orders (``lab.demo_data``, 60 days), all labelled (known 7 days
 after the order), loaded with COPY. Then it times the real service
 ``models_ml.services.model_train`` (reading the training set, point-in-time
 features for every labelled order, the fit, the skops file, evaluation on
@@ -65,8 +65,8 @@ def _one_size(n: int, threads: int) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from cases.demo_data import generate_orders
     from cases.services.bulk import import_client
+    from lab.demo_data import generate_orders
     from models_ml.datasets import training_set
     from models_ml.services import model_train
     from models_ml.training import model_fit

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
+from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion
 from models_ml.services import (
     TrainingDataError,

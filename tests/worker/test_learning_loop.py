@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
 from cases.models import Case, Label
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.intake import orders_ingest
+from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion, Score
 from models_ml.services import model_train
 from models_ml.tasks import model_train as model_train_task

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
-from cases.services.replay.common import (
+from lab.evaluation import handbook_protocol, ranking_metrics
+from lab.replay.common import (
     Progress,
     Stopwatch,
     config_dict,
@@ -24,13 +25,12 @@ from cases.services.replay.common import (
     progress_none,
     source_read,
 )
-from cases.services.replay.source import TRUTH_FIELD, payloads_build
-from cases.services.replay.world import (
+from lab.replay.source import TRUTH_FIELD, payloads_build
+from lab.replay.world import (
     orders_ingest_day,
     orders_load,
     replay_database_prepare,
 )
-from models_ml.evaluation import handbook_protocol, ranking_metrics
 from models_ml.frames import to_ms
 from models_ml.models import ModelVersion
 
