@@ -216,13 +216,14 @@ class _Loop:
             self.threshold = cut
 
     def _train_if_due(self, offset: int, day: datetime) -> dict[str, Any] | None:
-        from models_ml.services import TrainingDataError, model_train
+        from cases.services.training import model_retrain
+        from models_ml.services import TrainingDataError
 
         due = offset - self.last_trained >= self.config.retrain_every_days
         if _active_version() is not None and not due:
             return None
         try:
-            version = model_train()
+            version = model_retrain()
         except TrainingDataError as exc:
             training = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
         else:
