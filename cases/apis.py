@@ -26,6 +26,7 @@ from cases.services.intake import IntakeResult, orders_ingest
 from cases.services.outcomes import outcome_record
 from cases.services.scoring import orders_score
 from models_ml.models import Score
+from models_ml.policy import decision_policy
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -169,7 +170,7 @@ def json_object(data: Any) -> dict:
 
 def _explained(order: Order, score: Score) -> Score:
     """Explain an order when asked about it, and keep the explanation."""
-    (fresh,) = orders_score([order], explain=lambda _decision: True)
+    (fresh,) = orders_score([order], decision_policy(), explain=lambda _d: True)
     if fresh.model_version_id == score.model_version_id and fresh.contributions:
         with transaction.atomic():
             Score.objects.filter(pk=score.pk).update(

@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 
 from models_ml.artifacts import ArtifactError, artifact_load
-from models_ml.models import ModelVersion, Score
+from models_ml.models import ModelVersion
 
 
 @dataclass
@@ -78,11 +78,7 @@ def active_model_forget() -> None:
 
 
 def decision_for(probability: float | None) -> str:
-    """approve / review / decline by the configured thresholds."""
-    if probability is None:
-        return Score.Decision.REVIEW
-    if probability >= settings.RISK_DECLINE_THRESHOLD:
-        return Score.Decision.DECLINE
-    if probability >= settings.RISK_REVIEW_THRESHOLD:
-        return Score.Decision.REVIEW
-    return Score.Decision.APPROVE
+    """approve / review / decline under the configured policy."""
+    from models_ml.policy import decision_policy
+
+    return decision_policy().decision(probability)

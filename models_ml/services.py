@@ -27,10 +27,10 @@ from models_ml.frames import to_ms
 from models_ml.locks import training_lock
 from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
+from models_ml.policy import DecisionPolicy
 from models_ml.scoring import (
     active_model,
     active_model_forget,
-    decision_for,
     model_version_load,
 )
 from models_ml.training import TrainingSet
@@ -48,10 +48,11 @@ class TrainingDataError(Exception):
 def scores_compute(
     orders: Sequence[Any],
     features: pd.DataFrame,
+    policy: DecisionPolicy,
     explain: Callable[[str], bool] | None = None,
 ) -> list[Score]:
     """Unsaved Score rows for `orders` (one `features` row each) with the active
-    model.
+    model, decided by `policy`.
 
     `explain(decision)` says which orders get SHAP reasons (the expensive
     step); without a model the decision is `review` and there is no score.
@@ -68,7 +69,7 @@ def scores_compute(
                 order=order,
                 model_version_id=loaded.version_id if loaded else None,
                 probability=p,
-                decision=decision_for(p),
+                decision=policy.decision(p),
                 features=vector,
             )
         )
@@ -76,7 +77,7 @@ def scores_compute(
         chosen = [i for i, s in enumerate(scores) if explain(s.decision)]
         if chosen:
             base, reasons = explanations_compute(
-                loaded.explainer, rows[chosen], FEATURE_NAMES, settings.RISK_TOP_REASONS
+                loaded.explainer, rows[chosen], FEATURE_NAMES, policy.top_reasons
             )
             for i, top in zip(chosen, reasons, strict=True):
                 scores[i].base_value, scores[i].contributions = base, top

@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 
-from cases.models import ApiClient, AuditEvent, Case, Order
+from cases.models import ApiClient, Case, Order
 from cases.schemas import OrderIn
-from cases.services.audit import audit_event
+from cases.services.opening import cases_open, openings_for_review
 from cases.services.scoring import orders_score
 from models_ml.models import Score
+from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.services import scores_save
 
 
@@ -24,17 +25,23 @@ class IntakeResult:
 
 
 def orders_ingest(
-    client: ApiClient, payloads: Sequence[OrderIn], *, explain_all: bool
+    client: ApiClient,
+    payloads: Sequence[OrderIn],
+    *,
+    explain_all: bool,
+    policy: DecisionPolicy | None = None,
 ) -> list[IntakeResult]:
     """Store, score and queue new orders; return the stored result for repeats.
 
-    Idempotent per (client, order_id): an order sent again is not stored,
-    scored or queued again. Orders that become cases are always explained
-    (SHAP); others only when `explain_all`, since SHAP costs more than scoring.
+    Decided by `policy` (the configured one by default). Idempotent per
+    (client, order_id): an order sent again is not stored, scored or queued
+    again. Orders that become cases are always explained (SHAP); others only
+    when `explain_all`, since SHAP costs more than scoring.
     """
+    policy = policy or decision_policy()
     for _attempt in range(3):
         try:
-            return _ingest_once(client, payloads, explain_all=explain_all)
+            return _ingest_once(client, payloads, policy, explain_all=explain_all)
         except IntegrityError:
             # A concurrent request stored one of these order_ids first; the
             # next attempt finds it and answers with the stored result.
@@ -43,7 +50,11 @@ def orders_ingest(
 
 
 def _ingest_once(
-    client: ApiClient, payloads: Sequence[OrderIn], *, explain_all: bool
+    client: ApiClient,
+    payloads: Sequence[OrderIn],
+    policy: DecisionPolicy,
+    *,
+    explain_all: bool,
 ) -> list[IntakeResult]:
     ids = [p.order_id for p in payloads]
     first: dict[str, OrderIn] = {}
@@ -60,12 +71,12 @@ def _ingest_once(
     by_id: dict[str, IntakeResult] = {}
     if fresh:
         scores = orders_score(
-            fresh, explain=lambda d: explain_all or d != Score.Decision.APPROVE
+            fresh, policy, explain=lambda d: explain_all or d != Score.Decision.APPROVE
         )
         with transaction.atomic():
             Order.objects.bulk_create(fresh)
             scores_save(scores)
-            cases = cases_open(scores)
+            cases = cases_open(openings_for_review(scores))
         for score in scores:
             case = cases.get(score.order.pk)
             by_id[score.order.order_id] = IntakeResult(
@@ -80,43 +91,6 @@ def _ingest_once(
         results.append(replace(result, created=False) if order_id in seen else result)
         seen.add(order_id)
     return results
-
-
-def cases_open(scores: list[Score]) -> dict[int, Case]:
-    cases = [
-        Case(
-            order=s.order,
-            probability=s.probability,
-            top_reason=case_top_reason(s),
-            priority=case_priority(s.probability, float(s.order.amount)),
-            queue_reason=(
-                Case.QueueReason.HIGH_RISK
-                if s.probability is not None
-                else Case.QueueReason.NO_MODEL
-            ),
-        )
-        for s in scores
-        if s.decision == Score.Decision.REVIEW
-    ]
-    Case.objects.bulk_create(cases)
-    AuditEvent.objects.bulk_create(
-        audit_event("system", "case.opened", c, {"reason": c.queue_reason})
-        for c in cases
-    )
-    return {c.order.pk: c for c in cases}
-
-
-def case_top_reason(score: Score) -> str:
-    """The strongest reason pushing towards fraud, for the queue's column."""
-    for reason in score.contributions or []:
-        if reason["contribution"] > 0:
-            return reason["text"][:200]
-    return ""
-
-
-def case_priority(probability: float | None, amount: float) -> float:
-    """Expected loss if the order is fraud: probability × amount."""
-    return round((1.0 if probability is None else probability) * amount, 4)
 
 
 def _stored_results(stored: dict[str, Order]) -> dict[str, IntakeResult]:

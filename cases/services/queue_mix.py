@@ -8,7 +8,6 @@ propensity estimates (weight 1/π) of precision and recall unbiased.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -17,23 +16,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cases.models import AuditEvent, Case, Order, QueueMixRun
-from cases.services.audit import audit_event
+from cases.models import Case, Order, QueueMixRun
+from cases.services.opening import CaseOpening, cases_open
 from models_ml.models import Score
-
-
-@dataclass(frozen=True)
-class Shares:
-    exploration: float
-    audit: float
-
-    @property
-    def high_risk(self) -> float:
-        return 1.0 - self.exploration - self.audit
-
-    @classmethod
-    def from_settings(cls) -> Shares:
-        return cls(settings.QUEUE_EXPLORATION_SHARE, settings.QUEUE_AUDIT_SHARE)
+from models_ml.policy import DecisionPolicy, decision_policy
 
 
 def uncertainty(p: np.ndarray) -> np.ndarray:
@@ -62,12 +48,13 @@ def poisson_probabilities(weights: np.ndarray, expected: float) -> np.ndarray:
 
 
 def queue_mix_select(
-    orders: QuerySet[Order], shares: Shares, rng: np.random.Generator
+    orders: QuerySet[Order], policy: DecisionPolicy, rng: np.random.Generator
 ) -> tuple[int, int, int]:
     """Open exploration and audit cases among `orders` (one window).
 
-    The window's high-risk cases fix the size of the queue; the two extra
-    shares are drawn to match it in expectation. Extra cases get priorities
+    The window's high-risk cases fix the size of the queue; the policy's two
+    extra shares are drawn to match it in expectation, exploration among the
+    orders below its review threshold. Extra cases get priorities
     spread over the high-risk range, so reviewers see them interleaved.
     """
     candidates = list(
@@ -78,39 +65,35 @@ def queue_mix_select(
             order__in=orders, queue_reason=Case.QueueReason.HIGH_RISK
         ).values_list("priority", flat=True)
     )
-    if not high or not candidates or shares.high_risk <= 0:
+    if not high or not candidates or policy.high_risk_share <= 0:
         return len(high), 0, 0
-    queue_size = len(high) / shares.high_risk
+    queue_size = len(high) / policy.high_risk_share
     ids = np.array(candidates)
     probabilities = _latest_probabilities(ids)
-    audit_pi = np.full(len(ids), min(1.0, queue_size * shares.audit / len(ids)))
+    audit_pi = np.full(len(ids), min(1.0, queue_size * policy.audit_share / len(ids)))
     audit = rng.random(len(ids)) < audit_pi
-    below = (probabilities < settings.RISK_REVIEW_THRESHOLD) & ~audit
+    below = (probabilities < policy.review_threshold) & ~audit
     weights = np.where(below, uncertainty(np.nan_to_num(probabilities)), 0.0)
-    explore_pi = poisson_probabilities(weights, queue_size * shares.exploration)
+    explore_pi = poisson_probabilities(weights, queue_size * policy.exploration_share)
     explore = (rng.random(len(ids)) < explore_pi) & below
-    cases = []
+    openings = []
     for mask, pi, reason in (
         (audit, audit_pi, Case.QueueReason.AUDIT),
         (explore, explore_pi, Case.QueueReason.EXPLORATION),
     ):
         for i in np.flatnonzero(mask):
             p = None if np.isnan(probabilities[i]) else float(probabilities[i])
-            cases.append(
-                Case(
+            openings.append(
+                CaseOpening(
                     order_id=int(ids[i]),
                     probability=p,
-                    priority=float(rng.choice(high)),
                     queue_reason=reason,
+                    priority=float(rng.choice(high)),
                     selection_probability=float(pi[i]),
                 )
             )
     with transaction.atomic():
-        Case.objects.bulk_create(cases)
-        AuditEvent.objects.bulk_create(
-            audit_event("system", "case.opened", c, {"reason": c.queue_reason})
-            for c in cases
-        )
+        cases_open(openings)
     return len(high), int(explore.sum()), int(audit.sum())
 
 
@@ -141,7 +124,7 @@ def queue_mix_fill(now: datetime | None = None) -> QueueMixRun:
         run = QueueMixRun.objects.select_for_update().filter(window_end=now).first()
         if run is not None:
             return run
-        high, explore, audit = queue_mix_select(window, Shares.from_settings(), rng)
+        high, explore, audit = queue_mix_select(window, decision_policy(), rng)
         return QueueMixRun.objects.create(
             window_start=start,
             window_end=now,

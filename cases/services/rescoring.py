@@ -9,10 +9,16 @@ from django.db import transaction
 from django.db.models import Max
 
 from cases.models import Case, Order
-from cases.services.intake import case_priority, case_top_reason, cases_open
+from cases.services.opening import (
+    case_priority,
+    case_top_reason,
+    cases_open,
+    openings_for_review,
+)
 from cases.services.scoring import orders_score
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import Score
+from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.scoring import active_model
 from models_ml.services import scores_save
 
@@ -33,20 +39,25 @@ def rescore_candidates() -> list[int]:
     return sorted(set(recent) | set(open_cases))
 
 
-def orders_rescore(order_ids: Iterable[int], batch_size: int = BATCH_SIZE) -> int:
+def orders_rescore(
+    order_ids: Iterable[int],
+    batch_size: int = BATCH_SIZE,
+    policy: DecisionPolicy | None = None,
+) -> int:
     """Add a Score per order with the active model; open or re-prioritise cases.
 
-    Idempotent per model version: an order already scored by the active
-    version is skipped.
+    Decided by `policy` (the configured one by default). Idempotent per model
+    version: an order already scored by the active version is skipped.
     """
+    policy = policy or decision_policy()
     ids = list(order_ids)
     done = 0
     for start in range(0, len(ids), batch_size):
-        done += _rescore_batch(ids[start : start + batch_size])
+        done += _rescore_batch(ids[start : start + batch_size], policy)
     return done
 
 
-def _rescore_batch(ids: list[int]) -> int:
+def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
     loaded = active_model()
     if loaded is None:
         return 0
@@ -58,11 +69,11 @@ def _rescore_batch(ids: list[int]) -> int:
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = orders_score(orders, explain=lambda d: d != Score.Decision.APPROVE)
+    scores = orders_score(orders, policy, explain=lambda d: d != Score.Decision.APPROVE)
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)
-        cases_open([s for s in scores if s.order.pk not in cases])
+        cases_open(openings_for_review([s for s in scores if s.order.pk not in cases]))
         changed = []
         for score in scores:
             case = cases.get(score.order.pk)

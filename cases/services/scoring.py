@@ -7,12 +7,16 @@ from collections.abc import Callable, Sequence
 from cases.datasets import online_features
 from cases.models import Order
 from models_ml.models import Score
+from models_ml.policy import DecisionPolicy
 from models_ml.services import scores_compute
 
 
 def orders_score(
-    orders: Sequence[Order], explain: Callable[[str], bool] | None = None
+    orders: Sequence[Order],
+    policy: DecisionPolicy,
+    explain: Callable[[str], bool] | None = None,
 ) -> list[Score]:
     """Unsaved Score rows for `orders` (saved or not), features as of each
-    order's own created_at; `explain(decision)` picks who gets SHAP reasons."""
-    return scores_compute(orders, online_features(orders), explain)
+    order's own created_at, decided by `policy`; `explain(decision)` picks who
+    gets SHAP reasons."""
+    return scores_compute(orders, online_features(orders), policy, explain)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
-from django.test.utils import override_settings
 
-from cases.services.queue_mix import Shares
 from lab.evaluation import day_metrics
 from lab.replay.common import (
     Progress,
@@ -39,6 +36,7 @@ from lab.replay.world import (
     reviews_decide,
 )
 from models_ml.models import ModelVersion
+from models_ml.policy import decision_policy
 
 # With a capacity-driven threshold, a day's queue holds about this many times
 # what the reviewers can decide.
@@ -135,7 +133,7 @@ class _Loop:
         self.threshold = (
             config.review_threshold
             if config.review_threshold is not None
-            else settings.RISK_REVIEW_THRESHOLD
+            else decision_policy().review_threshold
         )
         self.last_trained = -config.retrain_every_days
         self.days: list[dict[str, Any]] = []
@@ -161,20 +159,19 @@ class _Loop:
         orders = [o for o, _ in payloads_build(rows, mapping)]
         model_used = _active_version()
         threshold = self.threshold
-        with override_settings(
-            RISK_REVIEW_THRESHOLD=threshold,
-            RISK_DECLINE_THRESHOLD=max(threshold, config.decline_threshold),
-        ):
-            intake = orders_ingest_day(self.client, orders, config.chunk_size)
-            watch.lap("intake")
-            high, explored, audited = queue_mix_day(
-                self.client,
-                start,
-                end,
-                Shares(config.exploration_share, config.audit_share),
-                config.seed + offset,
-            )
-            watch.lap("queue")
+        policy = replace(
+            decision_policy(),
+            review_threshold=threshold,
+            decline_threshold=max(threshold, config.decline_threshold),
+            exploration_share=config.exploration_share,
+            audit_share=config.audit_share,
+        )
+        intake = orders_ingest_day(self.client, orders, config.chunk_size, policy)
+        watch.lap("intake")
+        high, explored, audited = queue_mix_day(
+            self.client, start, end, policy, config.seed + offset
+        )
+        watch.lap("queue")
         reviews = reviews_decide(self.client, start, end, config.k, self.truth)
         watch.lap("reviews")
         training = self._train_if_due(offset, start)

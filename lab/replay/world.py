@@ -23,8 +23,9 @@ from cases.schemas import OrderIn
 from cases.services.audit import audit_event
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.intake import orders_ingest
-from cases.services.queue_mix import Shares, queue_mix_select
+from cases.services.queue_mix import queue_mix_select
 from models_ml.models import ModelVersion, Score
+from models_ml.policy import DecisionPolicy
 from models_ml.scoring import active_model_forget
 
 REPLAY_CLIENT = "replay"
@@ -115,7 +116,10 @@ class IntakeDay:
 
 
 def orders_ingest_day(
-    client: ApiClient, orders: Sequence[OrderIn], chunk_size: int
+    client: ApiClient,
+    orders: Sequence[OrderIn],
+    chunk_size: int,
+    policy: DecisionPolicy | None = None,
 ) -> IntakeDay:
     """Send the day's orders through intake in time-ordered batches."""
     started = time.perf_counter()
@@ -123,7 +127,10 @@ def orders_ingest_day(
     cases = 0
     for start in range(0, len(orders), chunk_size):
         results = orders_ingest(
-            client, orders[start : start + chunk_size], explain_all=False
+            client,
+            orders[start : start + chunk_size],
+            explain_all=False,
+            policy=policy,
         )
         for result in results:
             probabilities[result.order.order_id] = (
@@ -134,13 +141,17 @@ def orders_ingest_day(
 
 
 def queue_mix_day(
-    client: ApiClient, start: datetime, end: datetime, shares: Shares, seed: int
+    client: ApiClient,
+    start: datetime,
+    end: datetime,
+    policy: DecisionPolicy,
+    seed: int,
 ) -> tuple[int, int, int]:
     """The queue mix over the day's orders: (high-risk, exploration, audit)."""
     window = Order.objects.filter(
         client=client, created_at__gte=start, created_at__lt=end
     )
-    return queue_mix_select(window, shares, np.random.default_rng(seed))
+    return queue_mix_select(window, policy, np.random.default_rng(seed))
 
 
 @dataclass

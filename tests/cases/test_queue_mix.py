@@ -3,12 +3,12 @@ import pytest
 
 from cases.models import Case, Order
 from cases.services.queue_mix import (
-    Shares,
     poisson_probabilities,
     queue_mix_select,
     uncertainty,
 )
 from models_ml.models import Score
+from models_ml.policy import DecisionPolicy
 from tests.factories import ApiClientFactory, OrderFactory
 
 N_ORDERS = 4000
@@ -34,18 +34,20 @@ def _window(seed: int = 0) -> None:
 
 
 @pytest.mark.django_db
-def test_queue_mix_matches_configured_shares_and_records_probabilities(settings):
-    settings.RISK_REVIEW_THRESHOLD = 0.3
+def test_queue_mix_matches_the_policys_shares_and_records_probabilities():
     _window()
-    shares = Shares(exploration=0.2, audit=0.1)
+    policy = DecisionPolicy(0.3, 0.9, exploration_share=0.2, audit_share=0.1)
     rng = np.random.default_rng(42)
 
-    high, explore, audit = queue_mix_select(Order.objects.all(), shares, rng)
+    high, explore, audit = queue_mix_select(Order.objects.all(), policy, rng)
 
     queue = high + explore + audit
-    expected_queue = N_HIGH / shares.high_risk
+    expected_queue = N_HIGH / policy.high_risk_share
     # Poisson sampling: counts are sums of Bernoullis; allow 4 standard deviations.
-    for count, share in ((explore, shares.exploration), (audit, shares.audit)):
+    for count, share in (
+        (explore, policy.exploration_share),
+        (audit, policy.audit_share),
+    ):
         mean = expected_queue * share
         assert abs(count - mean) <= 4 * np.sqrt(mean), (count, mean)
     assert queue == Case.objects.count()
@@ -54,18 +56,22 @@ def test_queue_mix_matches_configured_shares_and_records_probabilities(settings)
     audit_pi = {c.selection_probability for c in extra.filter(queue_reason="audit")}
     assert len(audit_pi) == 1  # uniform: one inclusion probability for all
     explored = extra.filter(queue_reason="exploration").select_related("order")
-    assert all(c.probability < settings.RISK_REVIEW_THRESHOLD for c in explored)
+    assert all(c.probability < policy.review_threshold for c in explored)
 
 
 @pytest.mark.django_db
-def test_audit_share_gives_unbiased_horvitz_thompson_totals(settings):
+def test_audit_share_gives_unbiased_horvitz_thompson_totals():
     _window(seed=1)
     windows = Order.objects.all()
     eligible = windows.filter(case__isnull=True).count()
     estimates = []
     for seed in range(30):
         Case.objects.exclude(queue_reason="high_risk").delete()
-        queue_mix_select(windows, Shares(0.0, 0.1), np.random.default_rng(seed))
+        queue_mix_select(
+            windows,
+            DecisionPolicy(0.3, 0.9, exploration_share=0.0, audit_share=0.1),
+            np.random.default_rng(seed),
+        )
         audit = Case.objects.filter(queue_reason="audit")
         estimates.append(sum(1 / c.selection_probability for c in audit))
 

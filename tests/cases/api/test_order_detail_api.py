@@ -28,7 +28,7 @@ def test_order_detail_returns_order_as_sent_score_and_labels(api, active_version
 def test_order_detail_explains_a_score_stored_without_reasons(
     api, active_version, settings
 ):
-    settings.RISK_REVIEW_THRESHOLD = 1.0
+    settings.RISK_REVIEW_THRESHOLD = settings.RISK_DECLINE_THRESHOLD = 1.0
     batch = {"orders": [order_payload()]}
     (result,) = api.post("/api/v1/orders/batch/", batch, format="json").json()[
         "results"

@@ -1,0 +1,81 @@
+"""Opening cases: the one place a case is created, whoever asks for one.
+
+Intake and re-scoring open a case for each order the decision policy sends
+to review; the queue mix opens exploration and audit cases; the replay goes
+through both. A new reason to review an order (a rule, a list) becomes a
+`CaseOpening` with its own queue reason, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cases.models import AuditEvent, Case
+from cases.services.audit import audit_event
+from models_ml.models import Score
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    order_id: int
+    probability: float | None
+    queue_reason: str
+    priority: float
+    top_reason: str = ""
+    selection_probability: float = 1.0  # π of a sampled case, for 1/π estimates
+
+
+def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
+    """Create the cases, each with a `case.opened` audit event, in the caller's
+    transaction. Returns order id → case."""
+    cases = [
+        Case(
+            order_id=o.order_id,
+            probability=o.probability,
+            queue_reason=o.queue_reason,
+            priority=o.priority,
+            top_reason=o.top_reason,
+            selection_probability=o.selection_probability,
+        )
+        for o in openings
+    ]
+    Case.objects.bulk_create(cases)
+    AuditEvent.objects.bulk_create(
+        audit_event("system", "case.opened", c, {"reason": c.queue_reason})
+        for c in cases
+    )
+    return {c.order_id: c for c in cases}
+
+
+def openings_for_review(scores: Sequence[Score]) -> list[CaseOpening]:
+    """A high-risk case (no-model case when unscored) for every score whose
+    decision is review."""
+    return [
+        CaseOpening(
+            order_id=s.order.pk,
+            probability=s.probability,
+            queue_reason=(
+                Case.QueueReason.HIGH_RISK
+                if s.probability is not None
+                else Case.QueueReason.NO_MODEL
+            ),
+            priority=case_priority(s.probability, float(s.order.amount)),
+            top_reason=case_top_reason(s),
+        )
+        for s in scores
+        if s.decision == Score.Decision.REVIEW
+    ]
+
+
+def case_top_reason(score: Score) -> str:
+    """The strongest reason pushing towards fraud, for the queue's column."""
+    for reason in score.contributions or []:
+        if reason["contribution"] > 0:
+            return reason["text"][:200]
+    return ""
+
+
+def case_priority(probability: float | None, amount: float) -> float:
+    """Expected loss if the order is fraud: probability × amount."""
+    return round((1.0 if probability is None else probability) * amount, 4)
