@@ -250,7 +250,7 @@ def test_epoch_seconds_and_millis_are_read_as_utc(db, tmp_path):
 def _foreign_export(n: int = 40) -> pd.DataFrame:
     """Generated orders laid out like a public e-commerce fraud export: no order
     id, naive US-style local times, the IPv4 address as a float, a 0/1 class."""
-    from cases.demo_data import generate_orders
+    from lab.demo_data import generate_orders
 
     rows = generate_orders(n, seed=5)
     eastern = ZoneInfo("America/New_York")
