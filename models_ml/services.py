@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,7 @@ def model_train(
     params: dict | None = None,
     window: tuple[datetime, datetime] | None = None,
     holdout_share: float = HOLDOUT_SHARE,
+    model_dir: Path | None = None,
 ) -> ModelVersion:
     """Train a challenger on the labelled orders `load()` returns, evaluate it,
     maybe promote it.
@@ -108,26 +110,29 @@ def model_train(
     compared and the challenger is promoted (a protocol that trains on a whole
     window). Unchanged training data is not trained again unless `force`.
     Only one training runs at a time (TrainingInProgress otherwise); `load`
-    runs under that lock. Re-scoring after a promotion is the caller's.
+    runs under that lock. The model file goes to `model_dir` (MODEL_DIR by
+    default). Re-scoring after a promotion is the caller's.
     """
+    directory = model_dir or settings.MODEL_DIR
     with training_lock():
-        _abandoned_trainings_fail()
+        _abandoned_trainings_fail(directory)
         return _model_train_locked(
             load,
             force=force,
             params=params,
             window=window,
             holdout_share=holdout_share,
+            model_dir=directory,
         )
 
 
-def _abandoned_trainings_fail() -> None:
+def _abandoned_trainings_fail(model_dir: Path) -> None:
     """Under the lock, a row still 'training' belongs to a process that died."""
     ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).update(
         status=ModelVersion.Status.FAILED,
         error="interrupted: the training process died",
     )
-    for partial in settings.MODEL_DIR.glob(".*.part"):
+    for partial in model_dir.glob(".*.part"):
         partial.unlink(missing_ok=True)
 
 
@@ -138,6 +143,7 @@ def _model_train_locked(
     params: dict | None,
     window: tuple[datetime, datetime] | None,
     holdout_share: float,
+    model_dir: Path,
 ) -> ModelVersion:
     import sklearn
 
@@ -164,9 +170,7 @@ def _model_train_locked(
             params,
             settings.TRAINING_THREADS,
         )
-        path, digest = artifact_save(
-            model, settings.MODEL_DIR, f"model-v{version.pk}.skops"
-        )
+        path, digest = artifact_save(model, model_dir, f"model-v{version.pk}.skops")
         challenger, champion = _holdout_metrics(model, data, holdout)
         version.artifact_path, version.sha256 = str(path), digest
         version.sklearn_version = sklearn.__version__

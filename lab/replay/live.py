@@ -33,6 +33,7 @@ from lab.replay.world import (
     orders_load,
     queue_mix_day,
     replay_database_prepare,
+    replay_model_train,
     reviews_decide,
 )
 from models_ml.models import ModelVersion
@@ -72,6 +73,8 @@ def replay_live_run(
     *,
     reset: bool = False,
     progress: Progress = progress_none,
+    model_dir: Path | None = None,
+    rescore: bool = False,
 ) -> dict[str, Any]:
     """The learning loop from a cold start, one simulated day at a time.
 
@@ -105,6 +108,7 @@ def replay_live_run(
     watch.lap("bulk_load")
 
     loop = _Loop(config, client, source.between(start, end), source.card_field)
+    loop.model_dir, loop.rescore = model_dir, rescore
     for offset in range(config.days):
         loop.day(offset, mapping, watch)
         progress(loop.days[-1]["orders"], loop.days[-1]["day"], total)
@@ -136,6 +140,8 @@ class _Loop:
             else decision_policy().review_threshold
         )
         self.last_trained = -config.retrain_every_days
+        self.model_dir: Path | None = None
+        self.rescore = False
         self.days: list[dict[str, Any]] = []
         self.pooled: list[tuple[np.ndarray, np.ndarray] | None] = []
         self.trainings: list[dict[str, Any]] = []
@@ -213,14 +219,13 @@ class _Loop:
             self.threshold = cut
 
     def _train_if_due(self, offset: int, day: datetime) -> dict[str, Any] | None:
-        from cases.services.training import model_retrain
         from models_ml.services import TrainingDataError
 
         due = offset - self.last_trained >= self.config.retrain_every_days
         if _active_version() is not None and not due:
             return None
         try:
-            version = model_retrain()
+            version = replay_model_train(model_dir=self.model_dir, rescore=self.rescore)
         except TrainingDataError as exc:
             training = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
         else:

@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cases.datasets import training_set
-from cases.services.training import rescore_after_commit
 from lab.evaluation import handbook_protocol, ranking_metrics
 from lab.replay.common import (
     Progress,
@@ -27,9 +25,9 @@ from lab.replay.world import (
     orders_ingest_day,
     orders_load,
     replay_database_prepare,
+    replay_model_train,
 )
 from models_ml.models import ModelVersion
-from models_ml.services import model_train
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,11 @@ def replay_static_run(
     *,
     reset: bool = False,
     progress: Progress = progress_none,
+    model_dir: Path | None = None,
+    rescore: bool = False,
 ) -> dict[str, Any]:
-    """The handbook's protocol through the product's services.
+    """The handbook's protocol through the product's services (models saved
+    in `model_dir`; `rescore` as in `replay_model_train`).
 
     History, training and delay weeks are bulk-loaded with every label known
     `delay_days` after its order; a model is fitted on the training week only
@@ -82,7 +83,9 @@ def replay_static_run(
     delay = timedelta(days=config.delay_days)
     orders_load(client, before, delay, lambda n: progress(n, "bulk load", total))
     watch.lap("bulk_load")
-    version = static_model_train(train_start, train_end)
+    version = static_model_train(
+        train_start, train_end, model_dir=model_dir, rescore=rescore
+    )
     watch.lap("training")
 
     probabilities: dict[str, float | None] = {}
@@ -143,15 +146,19 @@ def replay_static_run(
     }
 
 
-def static_model_train(start: datetime, end: datetime) -> ModelVersion:
+def static_model_train(
+    start: datetime, end: datetime, *, model_dir: Path | None, rescore: bool
+) -> ModelVersion:
     """Fit the product's model on the labelled orders of [start, end), with
     the product's training, and promote it.
 
     The protocol trains on the whole window: nothing is held out, so the
     registry promotes the model without a comparison.
     """
-    version = model_train(
-        training_set, force=True, window=(start, end), holdout_share=0.0
+    return replay_model_train(
+        model_dir=model_dir,
+        rescore=rescore,
+        force=True,
+        window=(start, end),
+        holdout_share=0.0,
     )
-    rescore_after_commit()
-    return version

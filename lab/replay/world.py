@@ -12,21 +12,26 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Count
 
+from cases.datasets import training_set
 from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.intake import orders_ingest
 from cases.services.queue_mix import queue_mix_select
+from cases.services.rescoring import orders_rescore, rescore_candidates
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy
 from models_ml.scoring import active_model_forget
+from models_ml.services import model_train
 
 REPLAY_CLIENT = "replay"
 REVIEWER = "replay:reviewer"
@@ -317,3 +322,16 @@ def label_counts() -> dict[str, int]:
         counts[value] += n
     counts["total"] = sum(counts[source] for source in Label.Source.values)
     return counts
+
+
+def replay_model_train(
+    *, model_dir: Path | None, rescore: bool, **options: Any
+) -> ModelVersion:
+    """The product's training (`model_train` with `options`) on the replayed
+    orders. After a promotion the product enqueues a re-scoring; with
+    `rescore` it runs here and now, otherwise it is skipped (the simulated
+    reviewers only work each day's new cases)."""
+    version = model_train(training_set, model_dir=model_dir, **options)
+    if rescore and version.status == ModelVersion.Status.ACTIVE:
+        orders_rescore(rescore_candidates())
+    return version

@@ -301,3 +301,42 @@ def test_capacity_threshold_queues_the_requested_number(
 
     probabilities = Score.objects.values_list("probability", flat=True)
     assert sum(p >= cut for p in probabilities) == 40
+
+
+@pytest.mark.django_db
+def test_replay_command_trains_into_its_model_dir_and_rescores_when_asked(
+    tmp_path, model_dir
+):
+    replay_models = tmp_path / "replay-models"
+
+    call_command(
+        "replay",
+        "--data",
+        str(_handbook_file(tmp_path)),
+        "--mapping",
+        "handbook",
+        "--mode",
+        "live",
+        "--start",
+        "2026-01-02",
+        "--days",
+        "3",
+        "--k",
+        "15",
+        "--delay-days",
+        "1",
+        "--warmup-days",
+        "1",
+        "--retrain-every-days",
+        "1",
+        "--model-dir",
+        str(replay_models),
+        "--run-tasks",
+        verbosity=0,
+    )
+
+    active = ModelVersion.objects.get(status="active")
+    assert Path(active.artifact_path).parent == replay_models
+    assert not list(model_dir.glob("*.skops"))
+    rescored = Score.objects.filter(model_version=active).values("order_id")
+    assert Score.objects.filter(order_id__in=rescored, model_version=None).exists()

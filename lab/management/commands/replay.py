@@ -19,11 +19,9 @@ already named like a field need none), for example
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from django.test.utils import override_settings
 from tqdm import tqdm
 
 from lab.replay import (
@@ -118,8 +115,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--run-tasks",
             action="store_true",
-            help="Run the tasks services enqueue (the re-scoring after a "
-            "promotion) in process; by default they are dropped.",
+            help="Run the re-scoring a promotion asks for in process; by "
+            "default it is skipped.",
         )
         static = parser.add_argument_group("static mode (the handbook protocol)")
         static.add_argument("--train-start", type=date.fromisoformat)
@@ -182,12 +179,14 @@ class Command(BaseCommand):
             bar.update(rows)
 
         try:
-            with (
-                override_settings(MODEL_DIR=model_dir),
-                _enqueued_tasks(run=options["run_tasks"]),
-                bar,
-            ):
-                result = self._run(options, mapping, progress)
+            with bar:
+                result = self._run(
+                    options,
+                    mapping,
+                    progress,
+                    model_dir=model_dir,
+                    rescore=options["run_tasks"],
+                )
         except (ValidationError, ReplayRefused) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [exc]
             raise CommandError("; ".join(str(m) for m in messages)) from exc
@@ -196,7 +195,9 @@ class Command(BaseCommand):
             options["json"].write_text(json.dumps(_json_safe(result), indent=2) + "\n")
             self.stdout.write(f"results written to {options['json']}")
 
-    def _run(self, options: dict, mapping: dict, progress: Any) -> dict:
+    def _run(
+        self, options: dict, mapping: dict, progress: Any, **training: Any
+    ) -> dict:
         common = {
             "k": options["k"],
             "delay_days": options["delay_days"],
@@ -218,6 +219,7 @@ class Command(BaseCommand):
                 config,
                 reset=options["reset"],
                 progress=progress,
+                **training,
             )
         live = LiveConfig(
             start=options["start"] or _missing("--start"),
@@ -239,7 +241,12 @@ class Command(BaseCommand):
         if not 0 <= (review or 0) <= live.decline_threshold <= 1:
             raise CommandError("need 0 <= review threshold <= decline threshold <= 1")
         return replay_live_run(
-            options["data"], mapping, live, reset=options["reset"], progress=progress
+            options["data"],
+            mapping,
+            live,
+            reset=options["reset"],
+            progress=progress,
+            **training,
         )
 
     def _report(self, result: dict) -> None:
@@ -307,26 +314,6 @@ def _check_positive(options: dict, *names: str) -> None:
     for name in names:
         if options[name] is not None and options[name] < 1:
             raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
-
-
-@contextlib.contextmanager
-def _enqueued_tasks(*, run: bool) -> Iterator[None]:
-    """Run tasks that services enqueue in process, or drop them.
-
-    A promotion asks for a re-scoring of open cases and recent orders; the
-    simulated reviewers only work each day's new cases, so by default that
-    work is skipped: the tasks go to Celery's in-memory transport and vanish.
-    """
-    from riskreview.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager = run
-    if not run:
-        app.conf.broker_url = "memory://localhost/"
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
 
 
 def _json_safe(value: Any) -> Any:
