@@ -37,7 +37,7 @@ def order_get_for_client(client: ApiClient, order_id: str) -> Order:
 
 
 def order_latest_score(order: Order) -> Score | None:
-    return order.scores.order_by("-id").first()
+    return order.scores.latest_per_order().first()
 
 
 def order_labels(order: Order) -> list[Label]:
@@ -169,9 +169,11 @@ def linked_orders(order: Order) -> list[LinkedOrder]:
         for other in others:
             found.setdefault(other.pk, (other, []))[1].append(noun)
     ids = list(found)
-    scores: dict[int, float | None] = {}
-    for s in Score.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
-        scores.setdefault(s.order_id, s.probability)
+    scores = dict(
+        Score.objects.filter(order_id__in=ids)
+        .latest_per_order()
+        .values_list("order_id", "probability")
+    )
     labels: dict[int, str] = {}
     for label in Label.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
         labels.setdefault(label.order_id, label.value)

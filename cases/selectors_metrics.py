@@ -172,8 +172,7 @@ def _entity(prefix: str = "") -> Coalesce:
 
 def _latest_scores(window: MetricsWindow) -> QuerySet[Score]:
     """The latest Score of each order created in the window."""
-    newer = Score.objects.filter(order_id=OuterRef("order_id"), id__gt=OuterRef("id"))
-    return Score.objects.filter(window.q("order__created_at")).filter(~Exists(newer))
+    return Score.objects.filter(window.q("order__created_at")).latest_per_order()
 
 
 def _scored(window: MetricsWindow) -> QuerySet[Score]:

@@ -16,7 +16,13 @@ from cases.charts import waterfall
 from cases.exceptions import LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from cases.models import Case, ReasonCode
-from cases.selectors import case_live_claim, case_timeline, linked_orders, queue_page
+from cases.selectors import (
+    case_live_claim,
+    case_timeline,
+    linked_orders,
+    order_latest_score,
+    queue_page,
+)
 from cases.services.audit import audit_record
 from cases.services.review import (
     actor_name,
@@ -28,7 +34,6 @@ from cases.services.review import (
     case_reassign,
     case_release,
 )
-from models_ml.models import Score
 
 reviewer_required = permission_required("cases.review_case", raise_exception=True)
 lead_required = permission_required("cases.lead_case", raise_exception=True)
@@ -90,7 +95,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
     mine = claim is not None and claim.reviewer_id == user.pk
     is_lead = user.has_perm("cases.lead_case")
     blind = case.status == Case.Status.QA and not is_lead
-    score = Score.objects.filter(order=case.order).order_by("-id").first()
+    score = order_latest_score(case.order)
     chart = None
     if score and score.contributions and score.probability is not None:
         chart = waterfall(score.base_value, score.contributions, score.probability)

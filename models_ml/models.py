@@ -1,5 +1,7 @@
+from __future__ import annotations
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 
 class ModelVersion(models.Model):
@@ -41,6 +43,16 @@ class ModelVersion(models.Model):
         return f"v{self.pk} ({self.status})"
 
 
+class ScoreQuerySet(models.QuerySet):
+    def latest_per_order(self) -> ScoreQuerySet:
+        """Only the latest score of each order: re-scoring adds rows, and the
+        newest row (highest id) is the order's current score."""
+        newer = Score.objects.filter(
+            order_id=OuterRef("order_id"), id__gt=OuterRef("id")
+        )
+        return self.filter(~Exists(newer))
+
+
 class Score(models.Model):
     """One scoring of an order by one model version. Re-scoring adds a row."""
 
@@ -64,6 +76,8 @@ class Score(models.Model):
         help_text="Top SHAP contributions in log-odds, null if not explained.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScoreQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["order", "-id"])]

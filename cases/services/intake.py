@@ -96,11 +96,10 @@ def _ingest_once(
 def _stored_results(stored: dict[str, Order]) -> dict[str, IntakeResult]:
     if not stored:
         return {}
-    latest: dict[int, Score] = {}
-    for score in Score.objects.filter(order__in=stored.values()).order_by(
-        "order", "-id"
-    ):
-        latest.setdefault(score.order_id, score)
+    latest = {
+        s.order_id: s
+        for s in Score.objects.filter(order__in=stored.values()).latest_per_order()
+    }
     cases = {c.order_id: c for c in Case.objects.filter(order__in=stored.values())}
     return {
         order_id: IntakeResult(

@@ -98,12 +98,8 @@ def queue_mix_select(
 
 
 def _latest_probabilities(order_ids: np.ndarray) -> np.ndarray:
-    latest: dict[int, float | None] = {}
-    rows = Score.objects.filter(order_id__in=order_ids.tolist()).order_by(
-        "order_id", "-id"
-    )
-    for order_id, probability in rows.values_list("order_id", "probability"):
-        latest.setdefault(order_id, probability)
+    rows = Score.objects.filter(order_id__in=order_ids.tolist()).latest_per_order()
+    latest = dict(rows.values_list("order_id", "probability"))
     return np.array(
         [np.nan if latest.get(int(i)) is None else latest[int(i)] for i in order_ids]
     )

@@ -101,8 +101,5 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
 
 
 def _latest_decisions(orders: list[Order]) -> dict[int, str]:
-    latest: dict[int, str] = {}
-    rows = Score.objects.filter(order__in=orders).order_by("order_id", "-id")
-    for order_id, decision in rows.values_list("order_id", "decision"):
-        latest.setdefault(order_id, decision)
-    return latest
+    rows = Score.objects.filter(order__in=orders).latest_per_order()
+    return dict(rows.values_list("order_id", "decision"))
