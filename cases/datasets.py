@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from cases.models import Label, Order
+from cases.truth import orders_truth
 from models_ml.features import (
     ENTITIES,
     HISTORY_COLUMNS,
@@ -131,10 +132,10 @@ def _fraud_flags(rows: object) -> list[tuple]:
 def training_set() -> TrainingSet:
     """Every labelled order with its point-in-time features and its truth.
 
-    The truth of an order is its latest outcome (chargeback or merchant
-    confirmation) if it has one, else its latest reviewer label.
+    The truth of an order is `cases.truth`'s: its latest outcome if it has
+    one, else its latest reviewer label.
     """
-    truth = _order_truth()
+    truth = orders_truth()
     ids, history, labels = (
         _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
     )
@@ -217,16 +218,3 @@ _ORDER_COLUMN_SQL = {
     "account_created_ts": _epoch_ms("account_created_at"),
     "item_count": "item_count",
 }
-
-
-def _order_truth() -> dict[int, int]:
-    """order id → 1 (fraud) / 0, outcomes overriding reviewer labels."""
-    truth: dict[int, tuple[int, object, int]] = {}
-    rows = Label.objects.values_list("order_id", "source", "known_at", "value")
-    for order_id, source, known_at, value in rows:
-        rank = 0 if source == "reviewer" else 1
-        current = truth.get(order_id)
-        candidate = (rank, known_at, int(value == "fraud"))
-        if current is None or candidate[:2] >= current[:2]:
-            truth[order_id] = candidate
-    return {order_id: t[2] for order_id, t in truth.items()}

@@ -56,6 +56,7 @@ from django.utils import timezone
 
 from cases.models import Case as ReviewCase
 from cases.models import Claim, Label, Order
+from cases.truth import OUTCOME_SOURCES, label_value_expression, truth_expression
 from models_ml import risk_metrics as rm
 from models_ml.models import ModelVersion, Score
 
@@ -76,7 +77,6 @@ DECISION_EDGES_SECONDS = (15, 30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600)
 
 FRAUD = Label.Value.FRAUD
 LEGITIMATE = Label.Value.LEGITIMATE
-OUTCOME_SOURCES = (Label.Source.CHARGEBACK, Label.Source.MERCHANT)
 # Knuth's multiplicative hash: a fixed pseudo-random order of rows.
 _HASH = (F("order_id") * 2654435761) % 4294967296
 
@@ -150,17 +150,8 @@ def _quantiles(row: dict[str, Any], edges: tuple[int, ...], total: int) -> tuple
 # --- Truth, scores -----------------------------------------------------------
 
 
-def _label_value(order_ref: str, sources: tuple[str, ...]) -> Subquery:
-    labels = Label.objects.filter(order_id=OuterRef(order_ref), source__in=sources)
-    return Subquery(labels.order_by("-known_at", "-id").values("value")[:1])
-
-
-def _truth(order_ref: str) -> Coalesce:
-    """'fraud', 'legitimate' or NULL (no label), per the module's definition."""
-    return Coalesce(
-        _label_value(order_ref, OUTCOME_SOURCES),
-        _label_value(order_ref, (Label.Source.REVIEWER,)),
-    )
+_label_value = label_value_expression
+_truth = truth_expression  # 'fraud', 'legitimate' or NULL: cases.truth's rule
 
 
 def _entity(prefix: str = "") -> Coalesce:
