@@ -1,4 +1,6 @@
-"""One error shape at the API edge: {"message": ..., "extra": {...}}."""
+"""Domain errors to HTTP, in one place: the DRF handler answers
+{"message": ..., "extra": {...}}; the workbench re-renders its page with a
+message and the same status."""
 
 from typing import Any
 
@@ -10,7 +12,50 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from cases.exceptions import PayloadTooLarge
+from cases.exceptions import (
+    CaseNotAvailable,
+    DomainError,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    LeaseLost,
+    OrderNotFound,
+    PayloadTooLarge,
+)
+
+# Each domain error's HTTP status and machine-readable code.
+ERROR_STATUS: dict[type[DomainError], tuple[int, str]] = {
+    PayloadTooLarge: (413, "payload_too_large"),
+    IdempotencyKeyInUse: (409, "idempotency_in_flight"),
+    IdempotencyKeyReused: (422, "idempotency_mismatch"),
+    OrderNotFound: (404, "not_found"),
+    CaseNotAvailable: (409, "case_not_available"),
+    LeaseLost: (409, "lease_lost"),
+    InvalidTransition: (409, "invalid_transition"),
+}
+
+
+def error_status(exc: DomainError) -> tuple[int, str]:
+    """(status, code) of a domain error; an unmapped one is a 409 conflict."""
+    for kind in type(exc).__mro__:
+        if kind in ERROR_STATUS:
+            return ERROR_STATUS[kind]
+    return 409, "conflict"
+
+
+def error_message(exc: Exception) -> str:
+    """What the workbench shows for a refused request."""
+    if isinstance(exc, DjangoValidationError):
+        return "; ".join(exc.messages)
+    return str(exc)
+
+
+def web_error_status(exc: Exception) -> int:
+    """The workbench's status for a refused request: 400 for invalid input,
+    the domain error's status otherwise."""
+    if isinstance(exc, DomainError):
+        return error_status(exc)[0]
+    return 400
 
 
 def pydantic_fields(error: PydanticValidationError) -> dict[str, list[str]]:
@@ -24,7 +69,9 @@ def pydantic_fields(error: PydanticValidationError) -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, PydanticValidationError):
+    if isinstance(exc, DomainError):
+        exc = _api_exception(exc)
+    elif isinstance(exc, PydanticValidationError):
         exc = exceptions.ValidationError({"fields": pydantic_fields(exc)})
     elif isinstance(exc, DjangoValidationError):
         detail = (
@@ -34,7 +81,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
         exc = exceptions.ValidationError({"fields": detail})
     elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+        exc = _api_exception(PayloadTooLarge())
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -54,6 +101,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         response.data = {"message": _message(exc), "extra": {"code": _code(exc)}}
     return response
+
+
+def _api_exception(exc: DomainError) -> exceptions.APIException:
+    status, code = error_status(exc)
+    api = exceptions.APIException(str(exc), code)
+    api.status_code = status
+    return api
 
 
 def _message(exc: Exception) -> str:

@@ -1,46 +1,41 @@
-"""Domain errors. The API's exception handler maps each to one status code."""
-
-from rest_framework import status
-from rest_framework.exceptions import APIException
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large."
-    default_code = "payload_too_large"
+"""Domain errors: plain exceptions that services (and the request parser)
+raise. They know nothing of HTTP; the edges map each to a status code in one
+place, `cases/exception_handlers.py`. Rule violations in input are Django's
+`ValidationError`, as everywhere else."""
 
 
-class IdempotencyKeyInUse(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A request with this Idempotency-Key is still being processed."
-    default_code = "idempotency_in_flight"
+class DomainError(Exception):
+    """The request was understood and refused by a rule of the domain."""
+
+    default_message = "The request was refused."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
 
 
-class IdempotencyKeyReused(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was used with a different request body."
-    default_code = "idempotency_mismatch"
+class PayloadTooLarge(DomainError):
+    default_message = "Request body too large."
 
 
-class OrderNotFound(APIException):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "No such order for this client."
-    default_code = "not_found"
+class IdempotencyKeyInUse(DomainError):
+    default_message = "A request with this Idempotency-Key is still being processed."
 
 
-class CaseNotAvailable(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This case is not available to you."
-    default_code = "case_not_available"
+class IdempotencyKeyReused(DomainError):
+    default_message = "This Idempotency-Key was used with a different request body."
 
 
-class LeaseLost(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Your claim on this case is no longer valid."
-    default_code = "lease_lost"
+class OrderNotFound(DomainError):
+    default_message = "No such order for this client."
 
 
-class InvalidTransition(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This case cannot change that way."
-    default_code = "invalid_transition"
+class CaseNotAvailable(DomainError):
+    default_message = "This case is not available to you."
+
+
+class LeaseLost(DomainError):
+    default_message = "Your claim on this case is no longer valid."
+
+
+class InvalidTransition(DomainError):
+    default_message = "This case cannot change that way."

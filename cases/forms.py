@@ -46,14 +46,8 @@ class DecisionForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("value") in Label.Value.values and not data.get("reasons"):
-            self.add_error("reasons", "Pick at least one reason.")
-        if data.get("value") == "escalate" and not data.get("note"):
-            self.add_error("note", "Say why you escalate.")
-        return data
+    # "A reason is required", "escalation needs a note" and "the reasons fit
+    # the decision" are the review service's rules (cases/services/review.py).
 
 
 class OverrideForm(forms.Form):

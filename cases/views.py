@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework.exceptions import APIException
 
 from cases.charts import waterfall
-from cases.exceptions import LeaseLost
+from cases.exception_handlers import error_message, web_error_status
+from cases.exceptions import DomainError, LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from cases.models import Case, ReasonCode
 from cases.selectors import (
@@ -43,10 +44,12 @@ def _get_case(pk: int) -> Case:
     return get_object_or_404(Case.objects.select_related("order"), pk=pk)
 
 
-def _conflict(request: HttpRequest, case: Case, exc: APIException) -> HttpResponse:
-    messages.error(request, str(exc.detail))
-    response = case_page(request, case, status=409)
-    return response
+def _refused(
+    request: HttpRequest, case: Case, exc: DomainError | ValidationError
+) -> HttpResponse:
+    """The workbench's error handler: the case page again, with the reason."""
+    messages.error(request, error_message(exc))
+    return case_page(request, case, status=web_error_status(exc))
 
 
 @require_GET
@@ -142,8 +145,8 @@ def case_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     try:
         case_claim(case, request.user)
-    except APIException as exc:
-        return _conflict(request, case, exc)
+    except DomainError as exc:
+        return _refused(request, case, exc)
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -155,8 +158,8 @@ def case_release_view(request: HttpRequest, pk: int) -> HttpResponse:
     claim = case_live_claim(case)
     try:
         case_release(claim.pk if claim else 0, request.user)
-    except APIException as exc:
-        return _conflict(request, case, exc)
+    except DomainError as exc:
+        return _refused(request, case, exc)
     messages.info(request, f"Case {case.pk} released to the queue.")
     return redirect("cases:queue")
 
@@ -174,7 +177,7 @@ def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         return case_page(request, case, status=400)
     data = form.cleaned_data
     if not case.claims.filter(pk=data["claim"]).exists():
-        return _conflict(request, case, LeaseLost("That claim is for another case."))
+        return _refused(request, case, LeaseLost("That claim is for another case."))
     try:
         if data["value"] == "escalate":
             case_escalate(data["claim"], request.user, note=data["note"])
@@ -186,8 +189,8 @@ def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
                 reasons=data["reasons"],
                 note=data["note"],
             )
-    except APIException as exc:
-        return _conflict(request, case, exc)
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, case, exc)
     messages.success(request, f"Case {case.pk}: {data['value']}.")
     return case_next(request)
 
@@ -203,7 +206,10 @@ def case_override_view(request: HttpRequest, pk: int) -> HttpResponse:
             request, "; ".join(m for errs in form.errors.values() for m in errs)
         )
         return case_page(request, case, status=400)
-    case_override(case, request.user, **form.cleaned_data)
+    try:
+        case_override(case, request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        return _refused(request, case, exc)
     messages.success(
         request, f"Case {case.pk} overridden: {form.cleaned_data['value']}."
     )
@@ -228,7 +234,7 @@ def case_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
         return case_page(request, case, status=400)
     try:
         case_reassign(case, request.user, target)
-    except APIException as exc:
-        return _conflict(request, case, exc)
+    except DomainError as exc:
+        return _refused(request, case, exc)
     messages.success(request, f"Case {case.pk} reassigned to {target.get_username()}.")
     return redirect("cases:detail", pk=case.pk)

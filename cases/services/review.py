@@ -13,11 +13,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
-from cases.models import Case, Claim, Label
+from cases.models import Case, Claim, Label, ReasonCode
 from cases.services.audit import audit_record
 from cases.services.webhooks import webhook_events_emit
 
@@ -152,13 +153,15 @@ def case_decide(
     reasons: Sequence[str],
     note: str,
 ) -> Label:
-    """Label the claimed case fraud / legitimate.
+    """Label the claimed case fraud / legitimate, for at least one active reason
+    that applies to that value (ValidationError otherwise).
 
     A first decision may be sampled for blind QA (QA_SHARE); a QA decision that
     disagrees with the first sends the case to a lead.
     """
     with transaction.atomic():
         claim = _live_claim(claim_id, user)
+        _check_decision(value, reasons, required=True)
         case = claim.case
         before = case.status
         label = Label.objects.create(
@@ -193,6 +196,32 @@ def case_decide(
     return label
 
 
+def _check_decision(value: str, reasons: Sequence[str], *, required: bool) -> None:
+    """A decision is fraud or legitimate, and each reason given is an active
+    reason code that applies to that value (or to any)."""
+    if value not in Label.Value.values:
+        raise ValidationError({"value": [f"Not a decision: {value!r}."]})
+    if required and not reasons:
+        raise ValidationError({"reasons": ["Pick at least one reason."]})
+    fitting = set(
+        ReasonCode.objects.filter(
+            code__in=reasons,
+            active=True,
+            applies_to__in=[value, ReasonCode.AppliesTo.ANY],
+        ).values_list("code", flat=True)
+    )
+    wrong = [r for r in reasons if r not in fitting]
+    if wrong:
+        raise ValidationError(
+            {"reasons": [f"Not a reason for {value}: {', '.join(wrong)}."]}
+        )
+
+
+def _check_note(note: str, why: str) -> None:
+    if not note.strip():
+        raise ValidationError({"note": [why]})
+
+
 def _decision_event(case: Case, label: Label, event_type: str) -> None:
     """Tell the client's webhooks (sent after commit, at least once)."""
     webhook_events_emit(
@@ -218,8 +247,10 @@ def _status_after_decision(case: Case, label: Label) -> str:
 
 
 def case_escalate(claim_id: int, user: AbstractBaseUser, *, note: str) -> Case:
+    """Send the claimed case to a lead; the note says why (required)."""
     with transaction.atomic():
         claim = _live_claim(claim_id, user)
+        _check_note(note, "Say why you escalate.")
         case = claim.case
         before = case.status
         case.status = Case.Status.ESCALATED
@@ -239,9 +270,12 @@ def case_escalate(claim_id: int, user: AbstractBaseUser, *, note: str) -> Case:
 def case_override(
     case: Case, lead: AbstractBaseUser, *, value: str, reasons: Sequence[str], note: str
 ) -> Label:
-    """A lead's decision replaces the case's outcome; earlier labels stay."""
+    """A lead's decision replaces the case's outcome; earlier labels stay. The
+    note (required) says why; reasons, if given, must fit the value."""
     if not lead.has_perm("cases.lead_case"):
         raise CaseNotAvailable("only leads can override")
+    _check_decision(value, reasons, required=False)
+    _check_note(note, "Say why you override.")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         previous = case.labels.order_by("-id").first()

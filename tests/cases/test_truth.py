@@ -22,9 +22,7 @@ def _label(order: Order, source: str, value: str, hours: int) -> Label:
 
 
 def _sql_truth() -> dict[int, int]:
-    rows = Order.objects.annotate(truth=truth_expression()).values_list(
-        "pk", "truth"
-    )
+    rows = Order.objects.annotate(truth=truth_expression()).values_list("pk", "truth")
     return {pk: int(t == "fraud") for pk, t in rows if t is not None}
 
 
