@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -17,16 +16,14 @@ from cases.api_output import (
     order_fields_output,
     order_result_output,
 )
-from cases.exceptions import OrderNotFound
 from cases.idempotent import IdempotentMixin
-from cases.models import ApiClient, Case, Order
+from cases.models import Case, Order
 from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
-from cases.selectors import case_get_for_client, order_labels, order_latest_score
+from cases.selectors import case_get_for_client, order_get_for_client, order_labels
 from cases.services.intake import IntakeResult, orders_ingest
 from cases.services.outcomes import outcome_record
-from cases.services.scoring import orders_score
+from cases.services.scoring import order_score_explained
 from models_ml.models import Score
-from models_ml.policy import decision_policy
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -115,10 +112,8 @@ class OrderDetailOut(serializers.Serializer):
 class OrderDetailApi(APIView):
     @extend_schema(responses={200: OrderDetailOut}, operation_id="orders_retrieve")
     def get(self, request: Request, order_id: str) -> Response:
-        order = _order_get(request.auth, order_id)
-        score = order_latest_score(order)
-        if score is not None and score.contributions is None and score.model_version_id:
-            score = _explained(order, score)
+        order = order_get_for_client(request.auth, order_id)
+        score = order_score_explained(order)
         return Response(
             {
                 "order": order_fields_output(order),
@@ -136,7 +131,7 @@ class OutcomeCreateApi(IdempotentMixin, APIView):
         operation_id="orders_outcomes_create",
     )
     def post(self, request: Request, order_id: str) -> Response:
-        order = _order_get(request.auth, order_id)
+        order = order_get_for_client(request.auth, order_id)
         outcome = OutcomeIn.model_validate(json_object(request.data))
         label, created = outcome_record(request.auth, order, outcome)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -150,34 +145,12 @@ class CaseDetailApi(APIView):
         return Response(case_output(case))
 
 
-def _order_get(client: ApiClient, order_id: str) -> Order:
-    # PostgreSQL cannot even compare a string holding NUL: no such order.
-    if "\x00" in order_id:
-        raise OrderNotFound()
-    order = Order.objects.filter(client=client, order_id=order_id).first()
-    if order is None:
-        raise OrderNotFound()
-    return order
-
-
 def json_object(data: Any) -> dict:
     if not isinstance(data, dict):
         raise serializers.ValidationError(
             {"non_field_errors": ["Expected a JSON object."]}
         )
     return data
-
-
-def _explained(order: Order, score: Score) -> Score:
-    """Explain an order when asked about it, and keep the explanation."""
-    (fresh,) = orders_score([order], decision_policy(), explain=lambda _d: True)
-    if fresh.model_version_id == score.model_version_id and fresh.contributions:
-        with transaction.atomic():
-            Score.objects.filter(pk=score.pk).update(
-                base_value=fresh.base_value, contributions=fresh.contributions
-            )
-        score.base_value, score.contributions = fresh.base_value, fresh.contributions
-    return score
 
 
 def _result(order: Order, score: Score | None) -> IntakeResult:

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order
+from cases.exceptions import OrderNotFound
+from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order, ReasonCode
 from models_ml.models import Score
 
 SEARCH_FIELDS = (
@@ -33,7 +36,14 @@ LINKED_PER_ENTITY = 10
 
 
 def order_get_for_client(client: ApiClient, order_id: str) -> Order:
-    return get_object_or_404(Order, client=client, order_id=order_id)
+    """The client's order by its own id; OrderNotFound otherwise."""
+    # PostgreSQL cannot even compare a string holding NUL: no such order.
+    if "\x00" in order_id:
+        raise OrderNotFound()
+    order = Order.objects.filter(client=client, order_id=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 def order_latest_score(order: Order) -> Score | None:
@@ -193,3 +203,44 @@ def case_timeline(case: Case) -> list[AuditEvent]:
             "created_at", "id"
         )
     )
+
+
+@dataclass(frozen=True)
+class CaseReview:
+    """Everything the case page shows besides the case and its order."""
+
+    score: Score | None
+    claim: Claim | None
+    linked: list[LinkedOrder]
+    labels: list[Label]  # empty when the reader reviews blind
+    timeline: list[AuditEvent]  # empty when the reader reviews blind
+    reason_codes: list[ReasonCode]
+    reviewers: list[AbstractBaseUser]  # for a lead's reassignment, else empty
+
+
+def case_review_get(case: Case, *, blind: bool, is_lead: bool) -> CaseReview:
+    """The case page's reads. A blind (QA) reader sees no earlier labels and no
+    history; only leads get the list of reviewers."""
+    return CaseReview(
+        score=order_latest_score(case.order),
+        claim=case_live_claim(case),
+        linked=linked_orders(case.order),
+        labels=[]
+        if blind
+        else list(case.labels.select_related("created_by").order_by("id")),
+        timeline=[] if blind else case_timeline(case),
+        reason_codes=reason_codes_for_picking(),
+        reviewers=list(
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+        if is_lead
+        else [],
+    )
+
+
+def reason_codes_for_picking() -> list[ReasonCode]:
+    """Active codes, fraud reasons first, then legitimate, then the rest:
+    keys 1–9 follow this order."""
+    rank = {"fraud": 0, "legitimate": 1, "any": 2}
+    codes = ReasonCode.objects.filter(active=True)
+    return sorted(codes, key=lambda r: (rank.get(r.applies_to, 3), r.label))

@@ -16,17 +16,9 @@ from cases.charts import waterfall
 from cases.exception_handlers import error_message, web_error_status
 from cases.exceptions import DomainError, LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
-from cases.models import Case, ReasonCode
-from cases.selectors import (
-    case_live_claim,
-    case_timeline,
-    linked_orders,
-    order_latest_score,
-    queue_page,
-)
-from cases.services.audit import audit_record
+from cases.models import Case
+from cases.selectors import case_live_claim, case_review_get, queue_page
 from cases.services.review import (
-    actor_name,
     case_claim,
     case_claim_next,
     case_decide,
@@ -34,6 +26,7 @@ from cases.services.review import (
     case_override,
     case_reassign,
     case_release,
+    case_view_record,
 )
 
 reviewer_required = permission_required("cases.review_case", raise_exception=True)
@@ -88,17 +81,16 @@ def case_next(request: HttpRequest) -> HttpResponse:
 @reviewer_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
-    audit_record(actor_name(request.user), "case.viewed", case)
+    case_view_record(case, request.user)
     return case_page(request, case)
 
 
 def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpResponse:
-    user = request.user
-    claim = case_live_claim(case)
-    mine = claim is not None and claim.reviewer_id == user.pk
-    is_lead = user.has_perm("cases.lead_case")
+    is_lead = request.user.has_perm("cases.lead_case")
     blind = case.status == Case.Status.QA and not is_lead
-    score = order_latest_score(case.order)
+    review = case_review_get(case, blind=blind, is_lead=is_lead)
+    score, claim = review.score, review.claim
+    mine = claim is not None and claim.reviewer_id == request.user.pk
     chart = None
     if score and score.contributions and score.probability is not None:
         chart = waterfall(score.base_value, score.contributions, score.probability)
@@ -108,34 +100,15 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
         # Not `order.attributes.items` in the template: a key named "items"
         # would shadow the method.
         "attributes": list(case.order.attributes.items()),
-        "score": score,
+        **vars(review),
         "chart": chart,
-        "claim": claim,
         "mine": mine,
         "blind": blind,
         "is_lead": is_lead,
-        "linked": linked_orders(case.order),
-        "labels": []
-        if blind
-        else list(case.labels.select_related("created_by").order_by("id")),
-        "timeline": [] if blind else case_timeline(case),
         "decision_form": DecisionForm(initial={"claim": claim.pk}) if mine else None,
-        "reason_codes": _reason_codes(),
         "override_form": OverrideForm() if is_lead else None,
-        "reviewers": get_user_model()
-        .objects.filter(is_active=True)
-        .order_by("username")
-        if is_lead
-        else [],
     }
     return render(request, "cases/case_detail.html", context, status=status)
-
-
-def _reason_codes() -> list[ReasonCode]:
-    """Fraud reasons first, then legitimate, then the rest: keys 1–9 follow."""
-    rank = {"fraud": 0, "legitimate": 1, "any": 2}
-    codes = ReasonCode.objects.filter(active=True)
-    return sorted(codes, key=lambda r: (rank.get(r.applies_to, 3), r.label))
 
 
 @require_POST

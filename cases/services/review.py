@@ -46,6 +46,17 @@ def _statuses_for(user: AbstractBaseUser) -> list[str]:
     return [Case.Status.QA, Case.Status.OPEN]
 
 
+def case_view_record(case: Case, user: AbstractBaseUser) -> None:
+    """Record that `user` opened the case page.
+
+    The one write a GET makes, on purpose: the page shows a customer's
+    personal data, and who looked at whose data is itself part of the audit
+    trail. It changes no state of the case; opening the page twice records
+    two views, as it should.
+    """
+    audit_record(actor_name(user), "case.viewed", case)
+
+
 def case_claim_next(user: AbstractBaseUser) -> Claim | None:
     """Claim the highest-priority case nobody holds; None if the queue is empty.
 

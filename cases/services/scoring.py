@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 
 from cases.datasets import online_features
 from cases.models import Order
+from cases.selectors import order_latest_score
 from models_ml.models import Score
-from models_ml.policy import DecisionPolicy
+from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.services import scores_compute
 
 
@@ -20,3 +21,22 @@ def orders_score(
     order's own created_at, decided by `policy`; `explain(decision)` picks who
     gets SHAP reasons."""
     return scores_compute(orders, online_features(orders), policy, explain)
+
+
+def order_score_explained(order: Order) -> Score | None:
+    """The order's latest score, with its SHAP reasons.
+
+    Intake explains only orders it does not approve; a score stored without
+    reasons is explained when someone asks about the order, and the reasons
+    are kept on the row, if the model that made the score is still active.
+    """
+    score = order_latest_score(order)
+    if score is None or score.contributions is not None or not score.model_version_id:
+        return score
+    (fresh,) = orders_score([order], decision_policy(), explain=lambda _d: True)
+    if fresh.model_version_id == score.model_version_id and fresh.contributions:
+        Score.objects.filter(pk=score.pk).update(
+            base_value=fresh.base_value, contributions=fresh.contributions
+        )
+        score.base_value, score.contributions = fresh.base_value, fresh.contributions
+    return score
