@@ -62,6 +62,20 @@ def webhook_secret_rotate(
     return new
 
 
+def webhook_endpoint_deactivate(endpoint: WebhookEndpoint, *, actor: str) -> None:
+    """Stop sending to an endpoint (the API's DELETE). The row stays, so its
+    delivery history and the audit trail keep pointing at something."""
+    endpoint.active = False
+    endpoint.save(update_fields=["active"])
+    audit_record(
+        actor,
+        "webhook.deleted",
+        endpoint,
+        before={"active": True},
+        after={"active": False},
+    )
+
+
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     message = str(timestamp).encode() + b"." + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
