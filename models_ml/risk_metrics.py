@@ -3,7 +3,7 @@
 Conventions: `y_true` holds 1 for fraud and 0 otherwise; scores are fraud
 probabilities in [0, 1]. A metric its input leaves undefined (no rows, a single
 class, a zero denominator) is NaN rather than an error: the dashboard shows a
-gap. Nothing here touches the database; `cases/selectors_metrics.py` feeds
+gap. Nothing here touches the database; `dashboard/selectors/` feeds
 these functions with SQL aggregates or with capped samples of scores.
 """
 

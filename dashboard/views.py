@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from cases import selectors_metrics as sm
-from cases.charts_metrics import Chart, model_charts, overview_charts, reviewer_charts
+from dashboard.charts import Chart, model_charts, overview_charts, reviewer_charts
+from dashboard.selectors import common as sm
 
 lead_required = permission_required("cases.lead_case", raise_exception=True)
 

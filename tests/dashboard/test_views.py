@@ -12,11 +12,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.test import Client
 
-from cases import selectors_metrics as sm
-from cases.charts_metrics import chart, nice_ticks
 from cases.models import Case, Claim, Label, Order
 from cases.services.users import user_create
-from cases.views_dashboard import TABLES
+from dashboard.charts import chart, nice_ticks
+from dashboard.selectors import common as sm
+from dashboard.views import TABLES
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import decision_for
 from tests.factories import OrderFactory
