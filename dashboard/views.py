@@ -29,7 +29,15 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from dashboard.charts import Chart, model_charts, overview_charts, reviewer_charts
-from dashboard.selectors import common as sm
+from dashboard.selectors import (
+    agreement,
+    audit,
+    common,
+    drift,
+    outcomes,
+    ranking,
+    workload,
+)
 
 lead_required = permission_required("cases.lead_case", raise_exception=True)
 
@@ -62,7 +70,7 @@ class DashboardFilterForm(forms.Form):
             raise ValidationError("“From” must not be after “To”.")
         if (last - first).days >= MAX_DAYS:
             raise ValidationError(f"Pick at most {MAX_DAYS} days.")
-        data["window"] = sm.MetricsWindow(first, last)
+        data["window"] = common.MetricsWindow(first, last)
         return data
 
 
@@ -79,23 +87,23 @@ class Column:
 class _Inputs:
     """What a table's rows depend on; the drift reference is read once."""
 
-    def __init__(self, window: sm.MetricsWindow, k: int) -> None:
+    def __init__(self, window: common.MetricsWindow, k: int) -> None:
         self.window, self.k = window, k
 
     @cached_property
-    def reference(self) -> sm.Reference | None:
+    def reference(self) -> drift.Reference | None:
         return cache.get_or_set(
-            "dashboard:reference", sm.drift_reference, CACHE_SECONDS
+            "dashboard:reference", drift.drift_reference, CACHE_SECONDS
         )
 
 
 def _agreement(i: _Inputs) -> Rows:
-    days, total = sm.daily_agreement(i.window)
+    days, total = agreement.daily_agreement(i.window)
     return [*days, total]
 
 
 def _drift(
-    read: Callable[[sm.MetricsWindow, sm.Reference], Rows],
+    read: Callable[[common.MetricsWindow, drift.Reference], Rows],
 ) -> Callable[[_Inputs], Rows]:
     return lambda i: read(i.window, i.reference) if i.reference else []
 
@@ -126,7 +134,7 @@ TABLES: dict[str, TableSpec] = {
             C("ap", "AP", "ratio"),
             C("auc", "ROC AUC", "ratio"),
         ),
-        lambda i: sm.daily_ranking(i.window, i.k),
+        lambda i: ranking.daily_ranking(i.window, i.k),
     ),
     "outcomes": TableSpec(
         "overview",
@@ -145,7 +153,7 @@ TABLES: dict[str, TableSpec] = {
             C("queue_frauds", "of them fraud"),
             C("queue_precision", "Queue precision", "pct"),
         ),
-        lambda i: sm.daily_outcomes(i.window),
+        lambda i: outcomes.daily_outcomes(i.window),
     ),
     "ipw": TableSpec(
         "overview",
@@ -160,7 +168,7 @@ TABLES: dict[str, TableSpec] = {
             C("precision", "Precision", "pct"),
             C("recall", "Recall", "pct"),
         ),
-        lambda i: sm.ipw_estimates(i.window),
+        lambda i: audit.ipw_estimates(i.window),
     ),
     "decisions": TableSpec(
         "overview",
@@ -177,7 +185,7 @@ TABLES: dict[str, TableSpec] = {
             C("cases", "Cases"),
             C("review_rate", "Review rate", "pct"),
         ),
-        lambda i: sm.daily_decisions(i.window),
+        lambda i: outcomes.daily_decisions(i.window),
     ),
     "latency": TableSpec(
         "overview",
@@ -190,13 +198,13 @@ TABLES: dict[str, TableSpec] = {
             C("median_hours", "Median", "hours"),
             C("p90_hours", "90th pct.", "hours"),
         ),
-        lambda i: sm.daily_label_latency(i.window),
+        lambda i: outcomes.daily_label_latency(i.window),
     ),
     "workload": TableSpec(
         "reviewers",
         "Cases opened, decided and pending per day",
         (DAY, C("opened", "Opened"), C("closed", "Decided"), C("backlog", "Backlog")),
-        lambda i: sm.daily_workload(i.window),
+        lambda i: workload.daily_workload(i.window),
     ),
     "throughput": TableSpec(
         "reviewers",
@@ -210,7 +218,7 @@ TABLES: dict[str, TableSpec] = {
             C("median_seconds", "Median", "seconds"),
             C("p90_seconds", "90th pct.", "seconds"),
         ),
-        lambda i: sm.daily_throughput(i.window),
+        lambda i: workload.daily_throughput(i.window),
     ),
     "reviewers": TableSpec(
         "reviewers",
@@ -224,7 +232,7 @@ TABLES: dict[str, TableSpec] = {
             C("median_seconds", "Median", "seconds"),
             C("p90_seconds", "90th pct.", "seconds"),
         ),
-        lambda i: sm.reviewer_throughput(i.window),
+        lambda i: workload.reviewer_throughput(i.window),
     ),
     "agreement": TableSpec(
         "reviewers",
@@ -260,13 +268,13 @@ TABLES: dict[str, TableSpec] = {
             C("live_ap", "Live AP", "ratio"),
             C("live_auc", "Live AUC", "ratio"),
         ),
-        lambda i: sm.model_version_metrics(i.window),
+        lambda i: drift.model_version_metrics(i.window),
     ),
     "score_drift": TableSpec(
         "models",
         "Score PSI per order day",
         (DAY, C("scored", "Scored"), C("psi", "PSI", "ratio")),
-        _drift(sm.score_drift),
+        _drift(drift.score_drift),
     ),
     "feature_drift": TableSpec(
         "models",
@@ -279,7 +287,7 @@ TABLES: dict[str, TableSpec] = {
             C("reference_missing", "Training missing", "pct"),
             C("current_missing", "Window missing", "pct"),
         ),
-        _drift(sm.feature_drift),
+        _drift(drift.feature_drift),
     ),
 }
 
@@ -368,7 +376,7 @@ PAGES = {
 
 def _filters(
     request: HttpRequest,
-) -> tuple[DashboardFilterForm, sm.MetricsWindow | None]:
+) -> tuple[DashboardFilterForm, common.MetricsWindow | None]:
     form = DashboardFilterForm(request.GET)
     return form, form.cleaned_data["window"] if form.is_valid() else None
 
@@ -385,8 +393,8 @@ def _page(request: HttpRequest, name: str) -> HttpResponse:
     if window is None:
         return render(request, page.template, context, status=400)
     slugs = [slug for slug, spec in TABLES.items() if spec.page == name]
-    with sm.metrics_reads():
-        k = form.cleaned_data["k"] or sm.observed_capacity(window)
+    with common.metrics_reads():
+        k = form.cleaned_data["k"] or ranking.observed_capacity(window)
         inputs = _Inputs(window, k)
         rows = {slug: _rows(slug, inputs) for slug in slugs}
         reference = inputs.reference if name == "models" else None
@@ -400,13 +408,13 @@ def _page(request: HttpRequest, name: str) -> HttpResponse:
         "reference": reference,
         "limits": {
             "cache_minutes": CACHE_SECONDS // 60,
-            "sample_per_day": sm.SAMPLE_PER_DAY,
-            "sample_per_version": sm.SAMPLE_PER_VERSION,
-            "drift_sample": sm.DRIFT_EDGE_SAMPLE,
-            "feature_sample": sm.FEATURE_SAMPLE,
-            "training_days": sm.TRAINING_WINDOW.days,
-            "drift_bins": sm.DRIFT_BINS,
-            "min_drift_scores": sm.MIN_DRIFT_SCORES,
+            "sample_per_day": ranking.SAMPLE_PER_DAY,
+            "sample_per_version": drift.SAMPLE_PER_VERSION,
+            "drift_sample": drift.DRIFT_EDGE_SAMPLE,
+            "feature_sample": drift.FEATURE_SAMPLE,
+            "training_days": drift.TRAINING_WINDOW.days,
+            "drift_bins": drift.DRIFT_BINS,
+            "min_drift_scores": drift.MIN_DRIFT_SCORES,
         },
     }
     return render(request, page.template, context)
@@ -445,8 +453,8 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
         return HttpResponse(
             form.errors.as_text(), status=400, content_type="text/plain"
         )
-    with sm.metrics_reads():
-        k = form.cleaned_data["k"] or sm.observed_capacity(window)
+    with common.metrics_reads():
+        k = form.cleaned_data["k"] or ranking.observed_capacity(window)
         rows = _rows(table, _Inputs(window, k))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"{table}_{window.first}_{window.last}.csv"
