@@ -21,7 +21,7 @@ from dashboard.selectors.common import (
     LEGITIMATE,
     MetricsWindow,
 )
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 
 
 def _qa_pairs(window: MetricsWindow) -> QuerySet[ReviewCase]:
@@ -59,15 +59,15 @@ def daily_agreement(window: MetricsWindow) -> tuple[list[dict[str, Any]], dict]:
     categories = [FRAUD, LEGITIMATE]
 
     def summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
-        table = rm.pair_table(
+        table = metrics.pair_table(
             ((p["first"], p["second"], p["n"]) for p in pairs), categories
         )
         total = int(table.sum())
         return {
             "pairs": total,
             "agreements": int(np.trace(table)),
-            "agreement_rate": rm.ratio(float(np.trace(table)), total),
-            "kappa": rm.cohen_kappa(table),
+            "agreement_rate": metrics.ratio(float(np.trace(table)), total),
+            "kappa": metrics.cohen_kappa(table),
             "both_fraud": int(table[0, 0]),
             "both_legitimate": int(table[1, 1]),
             "first_fraud_only": int(table[0, 1]),

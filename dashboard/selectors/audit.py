@@ -21,7 +21,7 @@ from dashboard.selectors.common import (
     MetricsWindow,
     truth,
 )
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 from models_ml.models import Score
 
 
@@ -82,7 +82,7 @@ def ipw_estimates(window: MetricsWindow) -> list[dict[str, Any]]:
     }
     result = []
     for rule, flagged in rules.items():
-        estimate = rm.ipw_precision_recall(y, flagged, weights)
+        estimate = metrics.ipw_precision_recall(y, flagged, weights)
         nan = float("nan")
         result.append(
             {

@@ -46,7 +46,7 @@ from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from cases.models import Label, Order
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 from models_ml.models import Score
 
 FRAUD = Label.Value.FRAUD
@@ -119,7 +119,7 @@ def counts_below(field: str, start: str, edges: tuple[int, ...], unit: str) -> d
 
 def quantiles(row: dict[str, Any], edges: tuple[int, ...], total: int) -> tuple:
     below = [row[f"below_{i}"] for i in range(len(edges))]
-    return tuple(rm.binned_quantile(edges, below, total, q) for q in (0.5, 0.9))
+    return tuple(metrics.binned_quantile(edges, below, total, q) for q in (0.5, 0.9))
 
 
 # --- Truth, scores -----------------------------------------------------------

@@ -27,7 +27,7 @@ from dashboard.selectors.common import (
     latest_scored,
     latest_scores,
 )
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 from models_ml.models import ModelVersion, Score
 
 # Rows read per model version for AP and ROC AUC.
@@ -94,8 +94,10 @@ def model_version_metrics(
                 "scored": scored.get(version.pk, 0),
                 "sampled": len(rows),
                 "sample_frauds": int(rows["fraud"].sum()),
-                "live_ap": rm.average_precision(rows["fraud"], rows["probability"]),
-                "live_auc": rm.roc_auc(rows["fraud"], rows["probability"]),
+                "live_ap": metrics.average_precision(
+                    rows["fraud"], rows["probability"]
+                ),
+                "live_auc": metrics.roc_auc(rows["fraud"], rows["probability"]),
             }
         )
     return result
@@ -150,7 +152,7 @@ def _feature_frame(rows: list[dict], version: ModelVersion) -> pd.DataFrame:
 
 
 def _bin(edges: np.ndarray) -> Case:
-    """The drift bin of a score, as risk_metrics.bin_counts places it."""
+    """The drift bin of a score, as metrics.bin_counts places it."""
     return Case(
         *[When(probability__lt=float(e), then=Value(i)) for i, e in enumerate(edges)],
         default=Value(len(edges)),
@@ -163,8 +165,8 @@ def score_drift(
     """PSI of each day's latest scores against the reference sample, over
     DRIFT_BINS quantile bins of the reference (counted per day in SQL); NaN
     for days with fewer than `min_scores` scores."""
-    edges = rm.quantile_edges(reference.scores, DRIFT_BINS)
-    expected = rm.bin_counts(reference.scores, edges)[:-1]
+    edges = metrics.quantile_edges(reference.scores, DRIFT_BINS)
+    expected = metrics.bin_counts(reference.scores, edges)[:-1]
     actual: dict[date, np.ndarray] = {}
     per_day = latest_scored(window).values("day", b=_bin(edges)).annotate(n=Count("id"))
     for row in per_day:
@@ -178,7 +180,7 @@ def score_drift(
             {
                 "day": day,
                 "scored": int(counts.sum()),
-                "psi": rm.psi(expected, counts) if enough else float("nan"),
+                "psi": metrics.psi(expected, counts) if enough else float("nan"),
             }
         )
     return days
@@ -195,7 +197,7 @@ def feature_drift(window: MetricsWindow, reference: Reference) -> list[dict[str,
     current = _feature_frame(list(rows), reference.version)
     if reference.features.empty or current.empty:
         return []
-    psis = rm.psi_by_feature(reference.features, current, DRIFT_BINS)
+    psis = metrics.psi_by_feature(reference.features, current, DRIFT_BINS)
     result = [
         {
             "feature": name,

@@ -34,7 +34,7 @@ from dashboard.selectors.common import (
     latest_scores,
     quantiles,
 )
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 from models_ml.models import Score
 
 # Medians and 90th percentiles come from counts below these edges.
@@ -53,10 +53,10 @@ def daily_decisions(window: MetricsWindow) -> list[dict[str, Any]]:
     zero = {"orders": 0, "cases": 0, **{d: 0 for d in decisions}}
     days = by_day(window, list(rows), zero)
     for row in days:
-        shares = rm.decision_rates({d: row[d] for d in decisions})
+        shares = metrics.decision_rates({d: row[d] for d in decisions})
         row.update({f"{d}_share": share for d, share in shares.items()})
         # Review rate: orders that became cases (high-risk, exploration, audit).
-        row["review_rate"] = rm.ratio(row["cases"], row["orders"])
+        row["review_rate"] = metrics.ratio(row["cases"], row["orders"])
     return days
 
 
@@ -88,7 +88,7 @@ def _labelled_orders(window: MetricsWindow) -> QuerySet[Order]:
 
 def daily_outcomes(window: MetricsWindow) -> list[dict[str, Any]]:
     """Per order day: frauds caught and missed, amount saved, false-positive
-    cost (risk_metrics.fraud_outcomes), and the precision of the high-risk
+    cost (metrics.fraud_outcomes), and the precision of the high-risk
     queue (decided high-risk cases whose truth is fraud).
 
     Orders are grouped by their flags in SQL, so each subquery runs once per
@@ -108,7 +108,7 @@ def daily_outcomes(window: MetricsWindow) -> list[dict[str, Any]]:
     for day in window.days:
         g = by_day.get(day, groups.iloc[:0])
         queue = g[g["queue"].astype(bool)]
-        totals = rm.fraud_outcomes(
+        totals = metrics.fraud_outcomes(
             g["truth"], g["outcome"], g["stopped"], g["orders"], g["amount"]
         )
         queue_frauds = int(queue[queue["truth"] == FRAUD]["orders"].sum())
@@ -119,7 +119,7 @@ def daily_outcomes(window: MetricsWindow) -> list[dict[str, Any]]:
                 **totals,
                 "queue_decided": int(queue["orders"].sum()),
                 "queue_frauds": queue_frauds,
-                "queue_precision": rm.ratio(queue_frauds, queue["orders"].sum()),
+                "queue_precision": metrics.ratio(queue_frauds, queue["orders"].sum()),
             }
         )
     return days

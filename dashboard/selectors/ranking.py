@@ -14,7 +14,7 @@ from django.db.models import (
     Q,
     Window,
 )
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.functions import Collate, RowNumber, TruncDate
 
 from cases.models import Claim
 from dashboard.selectors.common import (
@@ -23,7 +23,7 @@ from dashboard.selectors.common import (
     fraud_orders,
     latest_scored,
 )
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 
 # Rows read per day for AP and ROC AUC.
 SAMPLE_PER_DAY = 2000
@@ -66,21 +66,32 @@ def _ranked_rows(window: MetricsWindow, k: int, cap: int) -> pd.DataFrame:
 
 
 def _top_cards(window: MetricsWindow, day: date, k: int) -> list[tuple[str, float]]:
-    """The day's k highest-scored cards (a card scores its riskiest order)."""
+    """The day's k highest-scored cards (a card scores its riskiest order),
+    ties by card id in code-point order, as `metrics.top_k_cards` breaks them."""
     one_day = MetricsWindow(day, day)
     return list(
         latest_scored(one_day)
         .values("entity")
         .annotate(top=Max("probability"))
-        .order_by("-top", "entity")
+        .order_by("-top", Collate("entity", "C"))
         .values_list("entity", "top")[:k]
     )
 
 
-def _cards_from_top(rows: pd.DataFrame, k: int) -> list[tuple[str, float]]:
-    """Cards in the order their first (riskiest) order appears, at most k."""
-    ranked = rows.sort_values("rank").drop_duplicates("entity")
-    return list(zip(ranked["entity"][:k], ranked["probability"][:k], strict=True))
+def _day_cards(
+    window: MetricsWindow, day: date, ranked: pd.DataFrame, k: int
+) -> list[tuple[str, float]]:
+    """Cards that can be among the day's k riskiest, with their risk.
+
+    Read off the day's 2k riskiest orders (`ranked`) when that is exact: the
+    day has no more orders, or at least k of those cards score above the
+    lowest score read (a card not read scores at most that). Otherwise the
+    day's card ranking is computed in SQL.
+    """
+    per_card = ranked.groupby("entity")["probability"].max()
+    if len(ranked) < 2 * k or (per_card > ranked["probability"].min()).sum() >= k:
+        return list(per_card.items())
+    return _top_cards(window, day, k)
 
 
 def daily_ranking(
@@ -90,9 +101,10 @@ def daily_ranking(
     card precision@k and recall@k; AP and ROC AUC on a deterministic sample
     of at most `cap` orders (hash of the order id).
 
-    Card precision@k needs the day's k riskiest cards: they are read off the
-    2k riskiest orders, and only when those hold fewer than k cards is the
-    day's card ranking computed in SQL.
+    Precision@k and card precision@k are `models_ml.metrics`' (divided by
+    k, the handbook's definition, as in the replay); a day without scored
+    orders has neither (NaN, a gap in the chart) rather than 0.
+    Card precision@k needs the day's k riskiest cards (`_day_cards`).
     """
     rows = _ranked_rows(window, k, cap)
     frauds = fraud_orders(window)
@@ -107,9 +119,7 @@ def daily_ranking(
         top = today[today["rank"] <= k]
         sample = today[today["pick"] <= cap]
         ranked = today[today["rank"] <= 2 * k]
-        cards = _cards_from_top(ranked, k)
-        if len(cards) < k and len(ranked) == 2 * k:
-            cards = _top_cards(window, day, k)
+        cards = _day_cards(window, day, ranked, k)
         card_fraud = [int((day, entity) in fraud_cards) for entity, _ in cards]
         positives = int(positives_by_day.get(day, 0))
         days.append(
@@ -117,19 +127,19 @@ def daily_ranking(
                 "day": day,
                 "k": k,
                 "ranked": len(top),
-                "p_at_k": rm.precision_at_k(
+                "p_at_k": metrics.precision_at_k(
                     top["fraud"].to_numpy(), top["probability"].to_numpy(), k
                 ),
-                "cp_at_k": rm.card_precision_at_k(
+                "cp_at_k": metrics.card_precision_at_k(
                     [e for e, _ in cards], card_fraud, [p for _, p in cards], k
                 ),
-                "recall_at_k": rm.recall_at_k(
+                "recall_at_k": metrics.recall_at_k(
                     top["fraud"], top["probability"], k, positives
                 ),
                 "sampled": len(sample),
                 "sample_frauds": int(sample["fraud"].sum()),
-                "ap": rm.average_precision(sample["fraud"], sample["probability"]),
-                "auc": rm.roc_auc(sample["fraud"], sample["probability"]),
+                "ap": metrics.average_precision(sample["fraud"], sample["probability"]),
+                "auc": metrics.roc_auc(sample["fraud"], sample["probability"]),
             }
         )
     return days

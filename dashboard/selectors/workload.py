@@ -23,7 +23,7 @@ from dashboard.selectors.common import (
     counts_below,
     quantiles,
 )
-from models_ml import risk_metrics as rm
+from models_ml import metrics
 
 # Medians and 90th percentiles come from counts below these edges.
 DECISION_EDGES_SECONDS = (15, 30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600)
@@ -55,7 +55,7 @@ def daily_workload(window: MetricsWindow) -> list[dict[str, Any]]:
     closed_by_day = {row["day"]: row["closed"] for row in closed}
     for row in days:
         row["closed"] = closed_by_day.get(row["day"], 0)
-    pending = rm.backlog(
+    pending = metrics.backlog(
         start, [r["opened"] for r in days], [r["closed"] for r in days]
     )
     for row, backlog in zip(days, pending, strict=True):
@@ -109,7 +109,7 @@ def daily_throughput(window: MetricsWindow) -> list[dict[str, Any]]:
             "median_seconds": float("nan"),
             "p90_seconds": float("nan"),
         }
-        row["per_reviewer"] = rm.ratio(row["decisions"], row["reviewers"])
+        row["per_reviewer"] = metrics.ratio(row["decisions"], row["reviewers"])
         days.append(row)
     return days
 
@@ -132,6 +132,6 @@ def reviewer_throughput(window: MetricsWindow) -> list[dict[str, Any]]:
     result = []
     for row in rows:
         out = _throughput_row(row)
-        out["per_day"] = rm.ratio(out["decisions"], out["active_days"])
+        out["per_day"] = metrics.ratio(out["decisions"], out["active_days"])
         result.append(out)
     return result
