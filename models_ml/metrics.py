@@ -218,6 +218,7 @@ def fraud_outcomes(
     stopped: ArrayLike,
     orders: ArrayLike,
     amounts: ArrayLike,
+    model_scored: ArrayLike | None = None,
 ) -> dict[str, float]:
     """Frauds caught and missed, and false positives, in orders and money.
 
@@ -227,18 +228,29 @@ def fraud_outcomes(
     order was declined by the model or decided fraud by a reviewer; `orders`
     counts the row's orders and `amounts` sums their amounts.
 
-    Caught: truth fraud and stopped. Missed: an outcome says fraud and it was
-    not stopped. False positive: truth legitimate and stopped. Counts of
-    orders are whole numbers; amounts are floats.
+    `model_scored` says whether a model ever scored the order (all did, by
+    default).
+
+    Caught: truth fraud and stopped. Missed: an outcome says fraud, it was not
+    stopped, and a model scored it. Unscored: the same, but no model ever
+    scored it (it predates the first model), so it is not the model's miss.
+    False positive: truth legitimate and stopped. Counts of orders are whole
+    numbers; amounts are floats.
     """
     t = np.asarray(truth, dtype=object)
     o = np.asarray(outcome, dtype=object)
     s = np.asarray(stopped, dtype=bool)
     n = np.asarray(orders, dtype=np.int64)
     a = np.asarray(amounts, dtype=float)
+    m = (
+        np.ones(len(t), dtype=bool)
+        if model_scored is None
+        else np.asarray(model_scored, dtype=bool)
+    )
     masks = {
         "caught": (t == "fraud") & s,
-        "missed": (o == "fraud") & ~s,
+        "missed": (o == "fraud") & ~s & m,
+        "unscored": (o == "fraud") & ~s & ~m,
         "false_positives": (t == "legitimate") & s,
     }
     result: dict[str, float] = {"frauds": int(n[t == "fraud"].sum())}

@@ -12,7 +12,9 @@ Definitions, stated once here and on the dashboard:
   order without labels counts as legitimate in the ranking metrics.
 - An order's *model decision* and *score* are those of its latest Score.
 - A fraud is *caught* when its case was decided fraud or the model declined
-  it; *missed* when an outcome label says fraud and neither happened.
+  it; *missed* when an outcome label says fraud, neither happened, and a
+  model scored the order. Fraud on an order no model ever scored (it came
+  before the first model) is counted apart, as *before any model*.
 - *Amount saved* is the amount of caught fraud; the *false-positive cost* is
   the amount of orders whose truth is legitimate but that were declined by
   the model or decided fraud by a reviewer. Declines nobody labelled are in
@@ -52,6 +54,10 @@ from models_ml.models import Score
 FRAUD = Label.Value.FRAUD
 LEGITIMATE = Label.Value.LEGITIMATE
 OUTCOME_SOURCES = (Label.Source.CHARGEBACK, Label.Source.MERCHANT)
+# AP and ROC AUC resting on fewer frauds, or fewer legitimate orders, than
+# this are flagged as a small sample: one order more or less moves them by
+# several points, so they cannot be compared with a holdout figure.
+MIN_CLASS_SAMPLE = 10
 # Knuth's multiplicative hash: a fixed pseudo-random order of rows.
 HASH = (F("order_id") * 2654435761) % 4294967296
 
@@ -82,6 +88,11 @@ class MetricsWindow:
 
     def q(self, field: str) -> Q:
         return Q(**{f"{field}__gte": self.since, f"{field}__lt": self.until})
+
+
+def small_sample(frauds: int, orders: int) -> bool:
+    """Too few frauds or legitimate orders for AP and ROC AUC to be read."""
+    return min(frauds, orders - frauds) < MIN_CLASS_SAMPLE
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Max,
     Value,
     When,
     Window,
@@ -20,12 +21,14 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from cases.models import Order
 from dashboard.selectors.common import (
     HASH,
     MetricsWindow,
     fraud_orders,
     latest_scored,
     latest_scores,
+    small_sample,
 )
 from models_ml import metrics
 from models_ml.models import ModelVersion, Score
@@ -38,7 +41,7 @@ FEATURE_SAMPLE = 5000
 DRIFT_BINS = 10
 # A day with fewer scores gets no PSI: on a handful of orders it is noise.
 MIN_DRIFT_SCORES = 50
-# The training window: orders created this long before the active version.
+# The training window's length (see training_window).
 TRAINING_WINDOW = timedelta(days=30)
 
 
@@ -94,6 +97,7 @@ def model_version_metrics(
                 "scored": scored.get(version.pk, 0),
                 "sampled": len(rows),
                 "sample_frauds": int(rows["fraud"].sum()),
+                "small_sample": small_sample(int(rows["fraud"].sum()), len(rows)),
                 "live_ap": metrics.average_precision(
                     rows["fraud"], rows["probability"]
                 ),
@@ -107,37 +111,52 @@ def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) else float("nan")
 
 
+def active_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+
+
 def training_window(version: ModelVersion) -> MetricsWindow:
-    """The TRAINING_WINDOW days of orders before `version` was trained."""
-    last = timezone.localtime(version.created_at).date() - timedelta(days=1)
+    """The TRAINING_WINDOW days of orders up to the newest order `version`
+    could learn from: the newest order created, and labelled, before it was
+    trained. Orders are dated by the shop, so for history loaded in bulk
+    (imports, the demo, replays) this window lies long before the version's
+    own date; without such an order it ends the day before that date."""
+    newest = Order.objects.filter(
+        created_at__lt=version.created_at,
+        labels__known_at__lte=version.created_at,
+    ).aggregate(newest=Max("created_at"))["newest"]
+    if newest is not None:
+        last = timezone.localtime(newest).date()
+    else:
+        last = timezone.localtime(version.created_at).date() - timedelta(days=1)
     return MetricsWindow(last - TRAINING_WINDOW + timedelta(days=1), last)
 
 
 @dataclass(frozen=True)
 class Reference:
-    """The active version's training window, as a sample of its scores."""
+    """A version's training window, as a sample of its orders' latest scores
+    (empty when none of them has a stored score, e.g. history loaded in bulk
+    and never scored)."""
 
     version: ModelVersion
     window: MetricsWindow
     scores: np.ndarray
     features: pd.DataFrame
 
+    @property
+    def empty(self) -> bool:
+        return len(self.scores) == 0
 
-def drift_reference() -> Reference | None:
+
+def drift_reference(version: ModelVersion) -> Reference:
     """At most DRIFT_EDGE_SAMPLE latest scores (hash order) of the orders in
-    the active version's training window; None without an active version or
-    without scores in that window."""
-    version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    if version is None:
-        return None
+    `version`'s training window, and the features of FEATURE_SAMPLE of them."""
     window = training_window(version)
     rows = list(
         latest_scored(window)
         .order_by(HASH.asc(), "id")
         .values_list("probability", "features")[:DRIFT_EDGE_SAMPLE]
     )
-    if not rows:
-        return None
     return Reference(
         version=version,
         window=window,

@@ -80,6 +80,9 @@ def _labelled_orders(window: MetricsWindow) -> QuerySet[Order]:
             reviewed=label_value("pk", (Label.Source.REVIEWER,)),
             truth=Coalesce("outcome", "reviewed"),
             decision=Subquery(latest.values("decision")[:1]),
+            model_scored=Exists(
+                Score.objects.filter(order_id=OuterRef("pk"), probability__isnull=False)
+            ),
             stopped=flag(stopped),
             queue=flag(queue),
         )
@@ -97,10 +100,14 @@ def daily_outcomes(window: MetricsWindow) -> list[dict[str, Any]]:
     groups = pd.DataFrame(
         list(
             _labelled_orders(window)
-            .values("day", "truth", "outcome", "stopped", "queue")
+            .values("day", "truth", "outcome", "stopped", "queue", "model_scored")
             .annotate(orders=Count("id"), amount=Sum("amount"))
         ),
-        columns=["day", "truth", "outcome", "stopped", "queue", "orders", "amount"],
+        columns=[
+            "day",
+            *("truth", "outcome", "stopped", "queue", "model_scored"),
+            *("orders", "amount"),
+        ],
     )
     groups["amount"] = groups["amount"].astype(float)
     by_day = dict(list(groups.groupby("day")))
@@ -109,7 +116,12 @@ def daily_outcomes(window: MetricsWindow) -> list[dict[str, Any]]:
         g = by_day.get(day, groups.iloc[:0])
         queue = g[g["queue"].astype(bool)]
         totals = metrics.fraud_outcomes(
-            g["truth"], g["outcome"], g["stopped"], g["orders"], g["amount"]
+            g["truth"],
+            g["outcome"],
+            g["stopped"],
+            g["orders"],
+            g["amount"],
+            model_scored=g["model_scored"],
         )
         queue_frauds = int(queue[queue["truth"] == FRAUD]["orders"].sum())
         days.append(

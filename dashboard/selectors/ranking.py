@@ -22,11 +22,16 @@ from dashboard.selectors.common import (
     MetricsWindow,
     fraud_orders,
     latest_scored,
+    small_sample,
 )
 from models_ml import metrics
 
 # Rows read per day for AP and ROC AUC.
 SAMPLE_PER_DAY = 2000
+# The smallest default capacity: at k = 1 a day's precision@k is one order's
+# truth, 0 or 100 %, and the chart zig-zags; at 10 one order moves it by 10
+# points. A lead can still ask for any k.
+MIN_DEFAULT_K = 10
 
 
 def observed_capacity(window: MetricsWindow) -> int:
@@ -39,6 +44,12 @@ def observed_capacity(window: MetricsWindow) -> int:
     if not totals["days"]:
         return 1
     return max(1, round(totals["decisions"] / totals["days"]))
+
+
+def default_capacity(observed: int) -> int:
+    """The k used unless one is asked for: the observed daily decisions
+    (`observed_capacity`), at least MIN_DEFAULT_K."""
+    return max(observed, MIN_DEFAULT_K)
 
 
 def _ranked_rows(window: MetricsWindow, k: int, cap: int) -> pd.DataFrame:
@@ -138,6 +149,7 @@ def daily_ranking(
                 ),
                 "sampled": len(sample),
                 "sample_frauds": int(sample["fraud"].sum()),
+                "small_sample": small_sample(int(sample["fraud"].sum()), len(sample)),
                 "ap": metrics.average_precision(sample["fraud"], sample["probability"]),
                 "auc": metrics.roc_auc(sample["fraud"], sample["probability"]),
             }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dashboard.charts import chart, nice_ticks
+from dashboard.charts import RIGHT, WIDE, WIDTH, chart, nice_ticks
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,21 @@ def test_chart_bars_grow_from_zero_to_their_value():
     small, large = result.bars
     assert small.y + small.height == large.y + large.height == result.bottom
     assert large.height == pytest.approx(2 * small.height)
+
+
+def test_chart_notes_give_the_sample_behind_each_point():
+    result = chart(
+        "c", "C", ["a", "b"], lines={"P@k": [0.0, 1.0]}, notes={"P@k": ["1", "2"]}
+    )
+
+    assert [dot.tip for dot in result.lines[0].dots] == [
+        "a · P@k: 0 (1)",
+        "b · P@k: 1 (2)",
+    ]
+
+
+def test_a_wide_chart_spans_its_width():
+    result = chart("c", "C", ["a", "b"], bars={"n": [1, 2]}, width=WIDE)
+
+    assert (result.width, result.right) == (WIDE, WIDE - RIGHT)
+    assert max(bar.x + bar.width for bar in result.bars) > WIDTH

@@ -2,18 +2,22 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 
 from cases.models import Case
 from cases.services.users import user_create
-from dashboard.views import TABLES
+from dashboard.selectors import ranking
+from dashboard.tables import TABLES
+from models_ml.models import ModelVersion
 from tests.dashboard.data import (
     D1,
     PASSWORD,
     at,
     claim,
+    label,
     reviewed,
     scored_order,
 )
@@ -33,7 +37,7 @@ def test_page_renders_svg_charts_for_leads(url, world, active, lead_client):
     response = lead_client.get(url, RANGE)
 
     assert response.status_code == 200
-    assert b'<svg class="chart"' in response.content
+    assert b'<svg class="chart' in response.content
     assert b"<script" not in response.content.split(b"<main>")[1]
 
 
@@ -137,14 +141,83 @@ def test_an_unknown_table_is_not_found(lead_client):
     assert lead_client.get("/dashboard/export/nope.csv").status_code == 404
 
 
-def test_capacity_defaults_to_the_observed_daily_decisions(reviewers, lead_client):
+def test_capacity_defaults_to_the_observed_daily_decisions_but_at_least_ten(
+    reviewers, lead_client
+):
     one, _two = reviewers
     for hour in (9, 10, 11):
         case = Case.objects.create(
             order=OrderFactory(), priority=1, queue_reason="audit"
         )
         claim(case, one, at(D1, hour), 60)
+    params = {"date_from": "2026-03-01", "date_to": "2026-03-02"}
 
-    rows = _csv(lead_client, "ranking", date_from="2026-03-01", date_to="2026-03-02")
+    rows = _csv(lead_client, "ranking", **params)
+    html = lead_client.get("/dashboard/", params).content.decode()
 
-    assert {r[1] for r in rows[1:]} == {"3"}  # 3 decisions on the one day with any
+    assert {r[1] for r in rows[1:]} == {"10"}
+    # 3 decisions on the one day with any, raised to the minimum of 10.
+    assert "per day in this range (3), raised to 10" in html
+
+
+def test_default_capacity_is_the_observed_one_above_the_minimum():
+    assert ranking.default_capacity(3) == ranking.MIN_DEFAULT_K == 10
+    assert ranking.default_capacity(12) == 12
+
+
+def test_drift_names_the_active_version_when_its_window_has_no_scores(
+    active, lead_client
+):
+    """The section once said "No active model version" while one was active."""
+    html = lead_client.get("/dashboard/models/", RANGE).content.decode()
+
+    assert f"v{active.pk} is the active version" in html
+    assert "No active model version" not in html
+
+
+def test_drift_says_so_without_an_active_version(lead_client):
+    html = lead_client.get("/dashboard/models/", RANGE).content.decode()
+
+    assert "No active model version" in html
+
+
+def test_drift_shows_a_version_promoted_after_the_page_was_cached(lead_client):
+    lead_client.get("/dashboard/models/", RANGE)  # cached: no active version
+    version = ModelVersion.objects.create(
+        status=ModelVersion.Status.ACTIVE, feature_names=["amount"]
+    )
+    for i in range(10):
+        order = scored_order(D1 - timedelta(days=5), 0.05 + 0.1 * i, version=version)
+        label(order, "legitimate", known_at=at(D1 - timedelta(days=4)))
+
+    html = lead_client.get("/dashboard/models/", RANGE).content.decode()
+
+    assert 'id="chart-score_drift"' in html
+
+
+def test_live_metrics_on_a_handful_of_orders_carry_a_small_sample_warning(
+    world, active, lead_client
+):
+    fraud = scored_order(D1, 0.9, version=active)
+    label(fraud, "fraud", "chargeback")
+    scored_order(D1, 0.2, version=active)
+
+    html = lead_client.get("/dashboard/models/", RANGE).content.decode()
+
+    assert 'id="small-sample-warning"' in html
+    assert f"v{active.pk} rest on 2 orders with 1 fraud" in html
+
+
+def test_pages_render_many_points(lead_client):
+    """Ninety days of orders, one a day, each scored, labelled and reviewed."""
+    first = D1 - timedelta(days=89)
+    for offset in range(90):
+        order = scored_order(first + timedelta(days=offset), (offset % 10) / 10)
+        reviewed(order, "high_risk", "fraud" if offset % 3 else "legitimate")
+    params = {"date_from": f"{first}", "date_to": f"{D1}"}
+
+    for url in PAGES[:2]:  # the models page charts versions, not days
+        response = lead_client.get(url, params)
+        assert response.status_code == 200
+        assert response.content.count(b"<circle") >= 90  # a dot per day
+    assert lead_client.get(PAGES[2], params).status_code == 200

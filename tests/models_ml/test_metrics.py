@@ -156,7 +156,26 @@ def test_fraud_outcomes_split_caught_missed_and_false_positives():
         "missed_amount": 50.0,
         "false_positives": 1,
         "false_positives_amount": 30.0,
+        "unscored": 0,
+        "unscored_amount": 0.0,
     }
+
+
+def test_fraud_outcomes_count_fraud_no_model_scored_apart_from_missed():
+    # A chargeback on an order scored by a model, and one on an order from
+    # before the first model: only the first is the model's miss.
+    result = metrics.fraud_outcomes(
+        ["fraud", "fraud"],
+        ["fraud", "fraud"],
+        [False, False],
+        [1, 3],
+        [10.0, 90.0],
+        model_scored=[True, False],
+    )
+
+    assert (result["missed"], result["missed_amount"]) == (1, 10.0)
+    assert (result["unscored"], result["unscored_amount"]) == (3, 90.0)
+    assert result["frauds"] == 4
     assert isinstance(result["caught"], int)
 
 

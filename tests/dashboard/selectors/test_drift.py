@@ -13,6 +13,7 @@ from tests.dashboard.data import (
     D0,
     D1,
     DAY1,
+    at,
     label,
     scored_order,
 )
@@ -42,7 +43,7 @@ def test_score_drift_against_the_training_window_deciles(active):
     _training_orders(active)
     for p in (0.97, 0.98, 0.99):
         scored_order(D1, p, version=active, features={"amount": 100.0})
-    reference = drift.drift_reference()
+    reference = drift.drift_reference(active)
 
     (day,) = drift.score_drift(DAY1, reference, min_scores=1)
 
@@ -57,7 +58,7 @@ def test_score_drift_skips_days_with_too_few_scores(active):
     _training_orders(active)
     scored_order(D1, 0.5, version=active)
 
-    (day,) = drift.score_drift(DAY1, drift.drift_reference())
+    (day,) = drift.score_drift(DAY1, drift.drift_reference(active))
 
     assert day["scored"] == 1
     assert math.isnan(day["psi"])
@@ -68,7 +69,7 @@ def test_feature_drift_per_feature_of_the_active_version(active):
     for _ in range(3):
         scored_order(D1, 0.5, version=active, features={"amount": 100.0})
 
-    amount, hour = drift.feature_drift(DAY1, drift.drift_reference())
+    amount, hour = drift.feature_drift(DAY1, drift.drift_reference(active))
 
     # amount: same as the score case, all current values in the top decile.
     expected = 9 * (1e-4 - 0.1) * math.log(1e-4 / 0.1) + 0.9 * math.log(10)
@@ -78,8 +79,29 @@ def test_feature_drift_per_feature_of_the_active_version(active):
     assert (hour["feature"], hour["psi"], hour["current_missing"]) == ("hour", 0, 1.0)
 
 
-def test_drift_reference_is_none_without_an_active_version():
-    assert drift.drift_reference() is None
+def test_active_version_is_none_without_one():
+    ModelVersion.objects.create(status=ModelVersion.Status.RETIRED)
+
+    assert drift.active_version() is None
+
+
+def test_training_window_ends_at_the_newest_labelled_order_before_training(active):
+    """History loaded in bulk is dated long before the version was trained:
+    the window follows the orders, not the version's own date."""
+    old = scored_order(date(2026, 1, 10), 0.5)
+    label(old, "fraud", "chargeback", known_at=at(date(2026, 1, 20)))
+    scored_order(date(2026, 1, 25), 0.5)  # unlabelled: not learnt from
+
+    window = drift.training_window(active)
+
+    assert (window.first, window.last) == (date(2025, 12, 12), date(2026, 1, 10))
+
+
+def test_drift_reference_is_empty_when_the_training_window_has_no_scores(active):
+    reference = drift.drift_reference(active)
+
+    assert reference.empty
+    assert reference.version == active
 
 
 def test_model_version_metrics_holdout_and_live(active):

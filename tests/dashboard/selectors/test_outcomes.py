@@ -1,6 +1,7 @@
 """Decisions, frauds caught and missed, and label latency per order day."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.dashboard.data import (
     label,
     scored_order,
 )
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +75,18 @@ def test_daily_label_latency_per_source():
     assert chargeback["p90_hours"] == pytest.approx(168 + 0.9 * 168)
     assert (reviewer["labels"], reviewer["mean_hours"]) == (1, 2.0)
     assert reviewer["median_hours"] == pytest.approx(2.5)  # between 1 h and 4 h
+
+
+def test_fraud_on_an_order_no_model_scored_is_not_the_models_miss():
+    """Orders from before the first model carry a score without probability."""
+    early = OrderFactory(created_at=at(D1), amount=Decimal("80.00"))
+    Score.objects.create(order=early, probability=None, decision="review")
+    label(early, "fraud", "chargeback")
+    late = scored_order(D1, 0.1, "20.00")
+    label(late, "fraud", "chargeback")
+
+    (day,) = outcomes.daily_outcomes(DAY1)
+
+    assert (day["missed"], day["missed_amount"]) == (1, 20.0)
+    assert (day["unscored"], day["unscored_amount"]) == (1, 80.0)
+    assert day["frauds"] == 2
