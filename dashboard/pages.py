@@ -36,6 +36,16 @@ def _of(rows: Rows, key: str, unit: str) -> list[str]:
     return [f"of {r.get(key, 0):,} {unit}" for r in rows]
 
 
+def _sample(rows: Rows) -> list[str]:
+    """Tooltip notes for AP and ROC AUC: the sample and whether it is too
+    small to read (`common.small_sample`)."""
+    return [
+        f"{r['sampled']:,} orders, {r['sample_frauds']:,} frauds"
+        + (", too few to read" if r["small_sample"] else "")
+        for r in rows
+    ]
+
+
 def overview_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
     ranked, outcomes, decisions = t["ranking"], t["outcomes"], t["decisions"]
     medians = {(r["day"], r["source"]): r["median_hours"] / 24 for r in t["latency"]}
@@ -76,14 +86,7 @@ def overview_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
                 "AP (sampled)": _series(ranked, "ap"),
                 "ROC AUC (sampled)": _series(ranked, "auc"),
             },
-            notes={
-                name: [
-                    f"{r['sampled']:,} orders, {r['sample_frauds']:,} frauds"
-                    + (", too few to read" if r.get("small_sample") else "")
-                    for r in ranked
-                ]
-                for name in ("AP (sampled)", "ROC AUC (sampled)")
-            },
+            notes=dict.fromkeys(("AP (sampled)", "ROC AUC (sampled)"), _sample(ranked)),
         ),
         chart(
             "caught_missed",
@@ -183,11 +186,7 @@ def reviewer_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
 
 def model_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
     versions = t["versions"]
-    live = [
-        f"{v['sampled']:,} orders, {v['sample_frauds']:,} frauds"
-        + (", too few to read" if v["small_sample"] else "")
-        for v in versions
-    ]
+    live = _sample(versions)
     return [
         chart(
             "versions",
