@@ -29,7 +29,8 @@ RUN_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
 
 help:
 	@echo "Targets:"
-	@echo "  install  create $(VENV) and install requirements.txt (re-runs only when it changes)"
+	@echo "  install  create $(VENV) and install requirements-dev.txt (runtime + test tools;"
+	@echo "           re-runs only when a requirements file changes)"
 	@echo "  run      migrate, collectstatic, seed demo data, train model, create demo users,"
 	@echo "           then start web + worker + beat (Procfile) on SQLite, no external services"
 	@echo "  dev      same preparation, then Procfile.dev (runserver with DEBUG=true)"
@@ -45,9 +46,11 @@ $(PY):
 	@echo "==> creating virtualenv $(VENV)"
 	python3.11 -m venv $(VENV) || { echo "python3.11 unavailable, falling back to python3"; rm -rf $(VENV); python3 -m venv $(VENV); }
 
-$(STAMP): requirements.txt | $(PY)
-	@echo "==> installing requirements.txt into $(VENV)"
-	$(PIP) install --disable-pip-version-check -r requirements.txt
+# One venv for running and testing: the runtime pins (requirements.txt, all the
+# production image installs) plus the test and dev tools (requirements-dev.txt).
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	@echo "==> installing requirements-dev.txt into $(VENV)"
+	$(PIP) install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(STAMP)
