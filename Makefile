@@ -68,15 +68,15 @@ prepare: install var/secret_key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo --orders 5000 --seed 7
-	$(RUN_ENV) $(PY) manage.py train_model
+	$(RUN_ENV) $(PY) manage.py train_model --unless-active
 	$(RUN_ENV) $(PY) manage.py create_demo_users
 
 # honcho hands PORT (default 5000) to the first process; pin it to $PORT or 8000.
 run: prepare
-	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile -p "$${PORT:-8000}"
+	WEB_PORT="$${PORT:-8000}" $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile -p "$${PORT:-8000}"
 
 dev: prepare
-	DEBUG=true $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile.dev -p "$${PORT:-8000}"
+	DEBUG=true WEB_PORT="$${PORT:-8000}" $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile.dev -p "$${PORT:-8000}"
 
 # --- Quality -----------------------------------------------------------------
 

@@ -12,8 +12,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Train on unchanged data."
         )
+        parser.add_argument(
+            "--unless-active",
+            action="store_true",
+            help="Do nothing when a model is already active (make run).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
+        active = ModelVersion.objects.filter(status="active").first()
+        if options["unless_active"] and active is not None:
+            self.stdout.write(f"Model v{active.pk} is active: not training.")
+            return
         try:
             version = model_train(force=bool(options["force"]))
         except TrainingDataError as exc:
