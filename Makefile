@@ -25,7 +25,7 @@ RUN_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
           ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}" \
           PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help install run dev prepare test lint format bench clean
+.PHONY: help install run dev prepare test lint format bench screenshots clean
 
 help:
 	@echo "Targets:"
@@ -38,6 +38,7 @@ help:
 	@echo "  lint     ruff check + ruff format --check"
 	@echo "  format   ruff format + ruff check --fix"
 	@echo "  bench    run bench/run_all.py"
+	@echo "  screenshots  run the browser tests and copy their pictures to docs/screenshots/"
 	@echo "  clean    remove var/ and $(VENV)"
 
 # --- Environment -------------------------------------------------------------
@@ -98,6 +99,14 @@ format: install
 
 bench: install
 	$(PY) -m bench.run_all
+
+# The browser tests write their screenshots to the git-ignored var/screenshots/;
+# the README's pictures in docs/screenshots/ change only when this is run.
+DOC_SCREENSHOTS := queue case dashboard
+
+screenshots: install
+	$(TEST_ENV) $(PY) -m pytest -q -m browser tests/browser
+	for name in $(DOC_SCREENSHOTS); do cp var/screenshots/$$name.png docs/screenshots/; done
 
 clean:
 	rm -rf var $(VENV)

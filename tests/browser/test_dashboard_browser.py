@@ -24,7 +24,6 @@ pytestmark = [
 ]
 
 PASSWORD = "correct-horse-battery-9"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs/screenshots/dashboard.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -118,7 +117,9 @@ def _orders() -> None:
                 )
 
 
-def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
+def test_lead_filters_the_dashboard_and_downloads_a_csv(
+    dashboard_page: Page, screenshots: Path
+):
     page = dashboard_page
     user_create("lead-browser", PASSWORD, "lead")
     _orders()
@@ -141,8 +142,7 @@ def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
     caught = page.locator("#chart-caught_missed rect.bar")
     expect(caught.first).to_be_visible()
     assert page.locator("#chart-queue_precision polyline.series").count() == 3
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=screenshots / "dashboard.png", full_page=True)
 
     with page.expect_download() as download:
         page.click("a[data-csv=outcomes]")
