@@ -34,7 +34,7 @@ help:
 	@echo "  run      migrate, collectstatic, seed demo data, train model, create demo users,"
 	@echo "           then start web + worker + beat (Procfile) on SQLite, no external services"
 	@echo "  dev      same preparation, then Procfile.dev (runserver with DEBUG=true)"
-	@echo "  test     ruff, migration check and pytest against PostgreSQL + Redis"
+	@echo "  test     ruff, import contracts, migration check and pytest against PostgreSQL + Redis"
 	@echo "  lint     ruff check + ruff format --check"
 	@echo "  format   ruff format + ruff check --fix"
 	@echo "  bench    run bench/run_all.py"
@@ -84,6 +84,8 @@ dev: prepare
 test: install
 	@echo "==> ruff check"
 	$(VENV)/bin/ruff check .
+	@echo "==> import contracts (.importlinter)"
+	$(VENV)/bin/lint-imports
 	@echo "==> checking for missing migrations"
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run --settings=riskreview.settings_test
 	@echo "==> pytest"

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.services.rescoring import orders_rescore, rescore_candidates
+from cases.services.training import model_retrain
 from models_ml.models import ModelVersion
-from models_ml.services import TrainingDataError, model_train
+from models_ml.services import TrainingDataError
 
 
 class Command(BaseCommand):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Model v{active.pk} is active: not training.")
             return
         try:
-            version = model_train(force=bool(options["force"]))
+            version = model_retrain(force=bool(options["force"]))
         except TrainingDataError as exc:
             active = ModelVersion.objects.filter(status="active").first()
             if active is None:
