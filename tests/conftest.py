@@ -19,6 +19,21 @@ from tests.corpora import corpus_path
 LABEL_DELAY_DAYS = 7
 
 
+# Every test in these folders carries the marker, so `-m "not browser and not
+# worker"` leaves them out even when a new module forgets its pytestmark.
+_MARKERS_BY_FOLDER = {"browser": pytest.mark.browser, "worker": pytest.mark.worker}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        if not item.path.is_relative_to(tests):
+            continue
+        folder = item.path.relative_to(tests).parts[0]
+        if folder in _MARKERS_BY_FOLDER:
+            item.add_marker(_MARKERS_BY_FOLDER[folder])
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Callable[[str], Path]:
     """`corpus("naughty-strings/blns.json")` → its path under ../shared/data/;

@@ -17,6 +17,8 @@ from cases.models import Order
 from tests.corpora import corpus_names
 from tests.factories import order_payload
 
+pytestmark = pytest.mark.slow
+
 SUITE = "json-test-suite/test_parsing"
 FILES = corpus_names(SUITE, "*.json")
 ENDPOINTS = ["/api/v1/orders/", "/api/v1/orders/batch/"]

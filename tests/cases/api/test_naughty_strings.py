@@ -14,6 +14,8 @@ import pytest
 from cases.models import Label, Order
 from tests.factories import order_payload
 
+pytestmark = pytest.mark.slow
+
 BATCH = "/api/v1/orders/batch/"
 
 TEXT_FIELDS = [

@@ -138,6 +138,7 @@ def _signed_in(user) -> Client:
     return client
 
 
+@pytest.mark.slow
 def test_case_page_shows_naughty_strings_as_text(naughty_cases, lead):
     client, failures = _signed_in(lead), {}
     for pk, group in naughty_cases.items():
@@ -149,6 +150,7 @@ def test_case_page_shows_naughty_strings_as_text(naughty_cases, lead):
     assert failures == {}
 
 
+@pytest.mark.slow
 def test_queue_page_shows_naughty_strings_as_text(
     naughty_cases, reviewer, settings, strings, markup
 ):
@@ -163,6 +165,7 @@ def test_queue_page_shows_naughty_strings_as_text(
     assert _unescaped(html, markup) == []
 
 
+@pytest.mark.slow
 def test_queue_filter_form_shows_naughty_input_as_text(reviewer, markup):
     client, failures = _signed_in(reviewer), []
     for group in _groups(markup, len(FILTER_INPUTS)):
