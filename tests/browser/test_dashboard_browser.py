@@ -24,8 +24,6 @@ pytestmark = [
 ]
 
 PASSWORD = "correct-horse-battery-9"
-# Git-ignored: a test run never changes tracked files.
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -127,7 +125,9 @@ def _sign_in(page: Page, next_url: str) -> None:
     page.click("button[type=submit]")
 
 
-def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
+def test_lead_filters_the_dashboard_and_downloads_a_csv(
+    dashboard_page: Page, screenshots: Path
+):
     page = dashboard_page
     _orders()
     _sign_in(page, "/dashboard/")
@@ -145,8 +145,7 @@ def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
     caught = page.locator("#chart-caught_missed rect.bar")
     expect(caught.first).to_be_visible()
     assert page.locator("#chart-queue_precision polyline.series").count() == 3
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    page.screenshot(path=screenshots / "dashboard.png", full_page=True)
 
     with page.expect_download() as download:
         page.click("a[data-csv=outcomes]")
@@ -167,19 +166,18 @@ RANGE = f"date_from={FIRST_DAY}&date_to={FIRST_DAY + timedelta(days=DAYS - 1)}"
 
 @pytest.mark.parametrize("width", [1440, 390])
 def test_every_page_fits_the_screen_with_charts_filling_their_card(
-    dashboard_page: Page, width: int
+    dashboard_page: Page, width: int, screenshots: Path
 ):
     page = dashboard_page
     page.set_viewport_size({"width": width, "height": 900})
     _orders()
     _sign_in(page, "/dashboard/")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     for name, url in PAGES.items():
         page.goto(f"{url}?{RANGE}")
         expect(page.locator("#dashboard-scope")).to_be_visible()
         page.screenshot(
-            path=str(SCREENSHOTS / f"dashboard-{name}-{width}.png"), full_page=True
+            path=screenshots / f"dashboard-{name}-{width}.png", full_page=True
         )
         # The page's own content (the shared top bar is not the dashboard's).
         overflow = page.evaluate(
