@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,9 +29,14 @@ from cases.services.review import (
     case_release,
     case_view_record,
 )
+from riskreview.http import AuthenticatedHttpRequest
 
 reviewer_required = permission_required("cases.review_case", raise_exception=True)
 lead_required = permission_required("cases.lead_case", raise_exception=True)
+
+
+def _errors_text(form: Form) -> str:
+    return "; ".join(str(m) for errs in form.errors.values() for m in errs)
 
 
 def _get_case(pk: int) -> Case:
@@ -38,7 +44,7 @@ def _get_case(pk: int) -> Case:
 
 
 def _refused(
-    request: HttpRequest, case: Case, exc: DomainError | ValidationError
+    request: AuthenticatedHttpRequest, case: Case, exc: DomainError | ValidationError
 ) -> HttpResponse:
     """The workbench's error handler: the case page again, with the reason."""
     messages.error(request, error_message(exc))
@@ -47,14 +53,14 @@ def _refused(
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("cases:queue")
 
 
 @require_GET
 @login_required
 @reviewer_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = queue_page(filters, settings.QUEUE_PAGE_SIZE)
@@ -68,7 +74,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @reviewer_required
-def case_next(request: HttpRequest) -> HttpResponse:
+def case_next(request: AuthenticatedHttpRequest) -> HttpResponse:
     claim = case_claim_next(request.user)
     if claim is None:
         messages.info(request, "The queue is empty: no case is waiting for you.")
@@ -79,20 +85,27 @@ def case_next(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @reviewer_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     case_view_record(case, request.user)
     return case_page(request, case)
 
 
-def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpResponse:
+def case_page(
+    request: AuthenticatedHttpRequest, case: Case, status: int = 200
+) -> HttpResponse:
     is_lead = request.user.has_perm("cases.lead_case")
     blind = case.status == Case.Status.QA and not is_lead
     review = case_review_get(case, blind=blind, is_lead=is_lead)
     score, claim = review.score, review.claim
     mine = claim is not None and claim.reviewer_id == request.user.pk
     chart = None
-    if score and score.contributions and score.probability is not None:
+    if (
+        score
+        and score.contributions
+        and score.base_value is not None
+        and score.probability is not None
+    ):
         chart = waterfall(score.base_value, score.contributions, score.probability)
     context = {
         "case": case,
@@ -105,7 +118,9 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
         "mine": mine,
         "blind": blind,
         "is_lead": is_lead,
-        "decision_form": DecisionForm(initial={"claim": claim.pk}) if mine else None,
+        "decision_form": DecisionForm(initial={"claim": claim.pk})
+        if claim is not None and mine
+        else None,
         "override_form": OverrideForm() if is_lead else None,
     }
     return render(request, "cases/case_detail.html", context, status=status)
@@ -114,7 +129,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
 @require_POST
 @login_required
 @reviewer_required
-def case_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_claim_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     try:
         case_claim(case, request.user)
@@ -126,7 +141,7 @@ def case_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @reviewer_required
-def case_release_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_release_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     claim = case_live_claim(case)
     try:
@@ -140,13 +155,11 @@ def case_release_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @reviewer_required
-def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, "; ".join(m for errs in form.errors.values() for m in errs)
-        )
+        messages.error(request, _errors_text(form))
         return case_page(request, case, status=400)
     data = form.cleaned_data
     if not case.claims.filter(pk=data["claim"]).exists():
@@ -171,13 +184,11 @@ def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @lead_required
-def case_override_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     form = OverrideForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, "; ".join(m for errs in form.errors.values() for m in errs)
-        )
+        messages.error(request, _errors_text(form))
         return case_page(request, case, status=400)
     try:
         case_override(case, request.user, **form.cleaned_data)
@@ -192,7 +203,7 @@ def case_override_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @lead_required
-def case_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     form = ReassignForm(request.POST)
     target = None

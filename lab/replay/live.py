@@ -227,7 +227,7 @@ class _Loop:
         try:
             version = replay_model_train(model_dir=self.model_dir, rescore=self.rescore)
         except TrainingDataError as exc:
-            training = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
+            training: dict[str, Any] = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
         else:
             self.last_trained = offset
             holdout = (version.metrics or {}).get("holdout") or {}

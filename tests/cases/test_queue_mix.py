@@ -34,6 +34,7 @@ def _window(seed: int = 0) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_queue_mix_matches_the_policys_shares_and_records_probabilities():
     _window()
     policy = DecisionPolicy(0.3, 0.9, exploration_share=0.2, audit_share=0.1)
@@ -60,6 +61,7 @@ def test_queue_mix_matches_the_policys_shares_and_records_probabilities():
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_audit_share_gives_unbiased_horvitz_thompson_totals():
     _window(seed=1)
     windows = Order.objects.all()
