@@ -42,7 +42,7 @@ from models_ml.frames import (
 from models_ml.training import TrainingSet, label_counts
 
 
-def online_features(orders: Sequence[object]) -> pd.DataFrame:
+def online_features(orders: Sequence[Order]) -> pd.DataFrame:
     """Features of Order instances (saved or not), as of their own created_at.
 
     Earlier orders of the same batch count as history of later ones, exactly

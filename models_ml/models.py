@@ -43,7 +43,7 @@ class ModelVersion(models.Model):
         return f"v{self.pk} ({self.status})"
 
 
-class ScoreQuerySet(models.QuerySet):
+class ScoreQuerySet(models.QuerySet["Score"]):
     def latest_per_order(self) -> ScoreQuerySet:
         """Only the latest score of each order: re-scoring adds rows, and the
         newest row (highest id) is the order's current score."""

@@ -23,9 +23,9 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from cases.models import Case as ReviewCase
 from cases.models import Label, Order
+from cases.truth import OUTCOME_SOURCES
 from dashboard.selectors.common import (
     FRAUD,
-    OUTCOME_SOURCES,
     MetricsWindow,
     by_day,
     counts_below,
