@@ -155,10 +155,10 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     from django.db.models.query import QuerySet, ValuesListIterable
     from rest_framework.renderers import JSONRenderer
 
-    import cases.apis
-    import cases.authentication
+    import cases.api.authentication
+    import cases.api.parsers
+    import cases.api.views
     import cases.datasets
-    import cases.parsers
     import cases.services.intake
     import cases.services.scoring
     import models_ml.scoring
@@ -190,17 +190,19 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         PATCHED.add(label)
 
     patch(
-        cases.authentication.ApiTokenAuthentication,
+        cases.api.authentication.ApiTokenAuthentication,
         "authenticate",
         "auth: token look-up",
     )
-    patch(cases.parsers.StrictJSONParser, "parse", "JSON parse")
-    for schema in (cases.apis.OrderIn, cases.apis.OrderBatchIn):
+    patch(cases.api.parsers.StrictJSONParser, "parse", "JSON parse")
+    for schema in (cases.api.views.OrderIn, cases.api.views.OrderBatchIn):
         validate = schema.model_validate.__func__
         schema.model_validate = classmethod(timer("payload validation", validate))
     PATCHED.add("payload validation")
-    patch(cases.apis, "orders_ingest", "orders_ingest")
-    patch(cases.apis, "order_result_output", "response: order_result_output + render")
+    patch(cases.api.views, "orders_ingest", "orders_ingest")
+    patch(
+        cases.api.views, "order_result_output", "response: order_result_output + render"
+    )
     patch(JSONRenderer, "render", "response: order_result_output + render")
     patch(cases.services.intake, "orders_score", "orders_score")
     patch(cases.services.intake, "cases_open", "cases_open")

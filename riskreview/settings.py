@@ -118,13 +118,15 @@ API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 20)
 API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["cases.authentication.ApiTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cases.api.authentication.ApiTokenAuthentication"
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["cases.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cases.exception_handlers.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["cases.throttling.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["cases.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_client": env_str("API_RATE_LIMIT", "20000/min")},
     "UNAUTHENTICATED_USER": None,
 }
@@ -140,11 +142,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "cases.openapi.add_error_responses",
+        "cases.api.openapi.add_error_responses",
     ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SERVE_AUTHENTICATION": [
-        "cases.authentication.ApiTokenAuthentication",
+        "cases.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
 }

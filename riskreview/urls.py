@@ -3,18 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from cases.views_auth import ThrottledLoginView
+from cases.web.auth import ThrottledLoginView
 from riskreview.views import favicon
 
 urlpatterns = [
-    path("", include("cases.web_urls")),
-    path("models/", include("cases.model_urls")),
+    path("", include("cases.web.urls")),
+    path("models/", include("cases.web.model_urls")),
     path("dashboard/", include("dashboard.urls")),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),
-    path("api/v1/", include("cases.urls")),
+    path("api/v1/", include("cases.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/v1/docs/",

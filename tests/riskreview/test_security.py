@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from cases.api.throttling import ApiClientRateThrottle
 from cases.services.users import user_create
-from cases.throttling import ApiClientRateThrottle
 from riskreview.security import RedactPIIFilter, redact
 from tests.factories import order_payload
 
@@ -140,7 +140,7 @@ def test_server_errors_do_not_leak_tracebacks(client_and_token, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals: DATABASE password=hunter2")
 
-    monkeypatch.setattr("cases.apis.orders_ingest", broken)
+    monkeypatch.setattr("cases.api.views.orders_ingest", broken)
     raw = APIClient(raise_request_exception=False)
     raw.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 

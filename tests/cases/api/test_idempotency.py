@@ -102,7 +102,7 @@ def test_crash_is_not_stored_so_a_retry_is_processed(post_bytes, monkeypatch):
         raise RuntimeError("scoring crashed")
 
     with monkeypatch.context() as patch:
-        patch.setattr("cases.apis.orders_ingest", crash)
+        patch.setattr("cases.api.views.orders_ingest", crash)
         with pytest.raises(RuntimeError):
             post_bytes(ORDERS, _body(), **_key("k-1"))
     assert not IdempotencyRecord.objects.exists()
@@ -119,7 +119,7 @@ def test_server_error_response_is_not_replayed(post_bytes, monkeypatch):
         raise APIException("try later")
 
     with monkeypatch.context() as patch:
-        patch.setattr("cases.apis.orders_ingest", unavailable)
+        patch.setattr("cases.api.views.orders_ingest", unavailable)
         failed = post_bytes(ORDERS, _body(), **_key("k-1"))
 
     retry = post_bytes(ORDERS, _body(), **_key("k-1"))

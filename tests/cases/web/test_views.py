@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 
 from cases.exceptions import CaseNotAvailable, LeaseLost
-from cases.forms import QueueFilterForm
 from cases.models import AuditEvent, Case, Claim, Label
 from cases.selectors import queue_page
 from cases.services.review import (
@@ -17,6 +16,7 @@ from cases.services.review import (
     case_escalate,
     case_reassign,
 )
+from cases.web.forms import QueueFilterForm
 from tests.cases.web.conftest import claim_for
 from tests.factories import BASE_TIME
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases.web import views
 
 app_name = "cases"
 

@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.authentication import request_client
+from cases.api.authentication import request_client
 from cases.models import IdempotencyRecord
 from cases.services.idempotency import (
     idempotency_begin,

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.apis import json_object
-from cases.authentication import request_client
+from cases.api.authentication import request_client
+from cases.api.views import json_object
 from cases.models import WebhookEndpoint
 from cases.schemas import WebhookIn
 from cases.services.webhooks import (

@@ -13,10 +13,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.charts import waterfall
 from cases.exception_handlers import error_message, web_error_status
 from cases.exceptions import DomainError, LeaseLost
-from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from cases.models import Case
 from cases.selectors import case_live_claim, case_review_get, queue_page
 from cases.services.review import (
@@ -29,6 +27,8 @@ from cases.services.review import (
     case_release,
     case_view_record,
 )
+from cases.web.charts import waterfall
+from cases.web.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from riskreview.http import AuthenticatedHttpRequest
 
 reviewer_required = permission_required("cases.review_case", raise_exception=True)

@@ -10,14 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api_output import (
+from cases.api.authentication import request_client
+from cases.api.idempotency import IdempotentMixin
+from cases.api.output import (
     case_output,
     label_output,
     order_fields_output,
     order_result_output,
 )
-from cases.authentication import request_client
-from cases.idempotent import IdempotentMixin
 from cases.models import Case, Order
 from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
 from cases.selectors import case_get_for_client, order_get_for_client, order_labels

@@ -1,0 +1,1 @@
+"""The reviewer workbench (HTML): views, forms, charts and URLs."""
