@@ -12,7 +12,11 @@ from rest_framework.views import APIView
 from cases.apis import json_object
 from cases.models import WebhookEndpoint
 from cases.schemas import WebhookIn
-from cases.services.webhooks import webhook_endpoint_create, webhook_secret_rotate
+from cases.services.webhooks import (
+    webhook_endpoint_create,
+    webhook_endpoint_deactivate,
+    webhook_secret_rotate,
+)
 
 
 class WebhookOut(serializers.Serializer):
@@ -63,8 +67,7 @@ class WebhookDeleteApi(APIView):
         endpoint = get_object_or_404(
             WebhookEndpoint, pk=webhook_id, client=request.auth
         )
-        endpoint.active = False
-        endpoint.save(update_fields=["active"])
+        webhook_endpoint_deactivate(endpoint, actor=_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

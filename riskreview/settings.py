@@ -248,7 +248,12 @@ if QUEUE_EXPLORATION_SHARE + QUEUE_AUDIT_SHARE >= 1:
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0)
 WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3600.0)
+# The whole exchange with a receiver (connect, send, first line of the answer).
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Receivers are never sent to at loopback, private, link-local (metadata),
+# multicast or reserved addresses, except on the hosts listed here (an
+# on-premises receiver, e.g. WEBHOOK_ALLOWED_HOSTS=hooks.corp.internal).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 # Retention: orders older than this many days are deleted with their features
 # (0 keeps everything); their labels can be kept as daily aggregates.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
