@@ -162,11 +162,29 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each kind of work has its own queue and its own worker process (Procfile,
+# docker-compose.yml), so a hung webhook receiver or a long training never
+# delays another kind of work.
+CELERY_QUEUES_ALL = ["webhooks", "training", "scoring", "housekeeping"]
+CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
+CELERY_TASK_ROUTES = {
+    "cases.tasks.webhook_deliver": {"queue": "webhooks"},
+    "models_ml.tasks.*": {"queue": "training"},
+    "cases.tasks.cases_rescore": {"queue": "scoring"},
+    "cases.tasks.orders_rescore": {"queue": "scoring"},
+}
+# The longest task's hard limit (a training, models_ml/tasks.py).
+CELERY_LONGEST_TASK_SECONDS = 3300
 # Redis/SQS redeliver an unacknowledged task after this many seconds: it must
-# exceed the longest task (a training), or the task would run twice at once.
+# exceed the longest task, or the task would run twice at once; it is not much
+# longer, so the task of a worker killed outright comes back within the hour
+# (its abandoned training row is failed as soon as a worker starts).
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", CELERY_LONGEST_TASK_SECONDS + 300
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
         "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
     }
