@@ -1,5 +1,6 @@
 """One settings module, driven by the environment (see README, "Configuration")."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "cases",
     "models_ml",
 ]
@@ -53,6 +55,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "riskreview.security.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "riskreview.urls"
@@ -98,8 +106,28 @@ LOGIN_REDIRECT_URL = "/"
 # Idle sessions end after this many minutes without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Sign-in throttle (django-axes) for every login form, the admin's included:
+# LOGIN_THROTTLE_FAILURES failures for one (normalised username, client IP)
+# lock that pair, and only that pair, for LOGIN_THROTTLE_MINUTES
+# (cases/views_auth.py).
 LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5)
 LOGIN_THROTTLE_MINUTES = env_int("LOGIN_THROTTLE_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_THROTTLE_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_THROTTLE_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "cases.views_auth.login_username"
+AXES_CLIENT_IP_CALLABLE = "cases.views_auth.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "cases.views_auth.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successes are in the audit trail
+AXES_VERBOSE = False
+# Lockouts end by themselves; `manage.py axes_reset_username NAME` ends one early.
+AXES_ENABLE_ADMIN = False
+# Behind the proxy of docker-compose.yml, the client's address is the one nginx
+# writes into X-Forwarded-For (it overwrites what the client sent). Only turn
+# this on when gunicorn is reachable through that proxy alone.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

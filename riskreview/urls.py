@@ -3,13 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from cases.views_auth import ThrottledLoginView
-
 urlpatterns = [
     path("", include("cases.web_urls")),
     path("models/", include("cases.model_urls")),
     path("dashboard/", include("cases.dashboard_urls")),
-    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.urls")),
