@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.services.review import actor_name
+from models_ml.artifacts import ArtifactError
 from models_ml.models import ModelVersion
+from models_ml.scoring import model_health
 from models_ml.services import model_rollback
 
 lead_required = permission_required("cases.lead_case", raise_exception=True)
@@ -24,7 +26,11 @@ def model_versions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/model_versions.html",
-        {"versions": versions, "rollback_targets": ROLLBACK_TARGETS},
+        {
+            "versions": versions,
+            "rollback_targets": ROLLBACK_TARGETS,
+            "health": model_health(),
+        },
     )
 
 
@@ -36,6 +42,10 @@ def model_version_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     if version.status not in ROLLBACK_TARGETS:
         messages.error(request, f"v{version.pk} is {version.status}: not activated.")
         return redirect("models:list")
-    model_rollback(version.pk, actor=actor_name(request.user))
+    try:
+        model_rollback(version.pk, actor=actor_name(request.user))
+    except ArtifactError as exc:
+        messages.error(request, f"v{version.pk} was not activated: {exc}")
+        return redirect("models:list")
     messages.success(request, f"Model v{version.pk} is active again.")
     return redirect("models:list")

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from models_ml.artifacts import ArtifactError
 from models_ml.datasets import online_features, training_set
 from models_ml.explanations import explanations_compute
 from models_ml.features import FEATURE_NAMES
@@ -22,9 +23,10 @@ from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import (
     active_model,
-    active_model_forget,
+    active_model_recheck,
     decision_for,
     model_version_load,
+    model_version_verify,
 )
 
 log = logging.getLogger(__name__)
@@ -182,7 +184,11 @@ def _champion_metrics(rows: np.ndarray, target: np.ndarray, k: int) -> dict | No
     champion = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if champion is None or champion.feature_names != FEATURE_NAMES:
         return None
-    loaded = model_version_load(champion)
+    try:
+        loaded = model_version_load(champion)
+    except ArtifactError as exc:
+        log.error("champion v%s cannot be loaded, not compared: %s", champion.pk, exc)
+        return None
     return {"version": champion.pk, **model_metrics(target, loaded.predict(rows), k)}
 
 
@@ -214,8 +220,11 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
     """Make `version_id` the one active version, retiring the previous one.
 
     Safe under concurrent promotions: the partial unique index allows a single
-    active row, and a promotion that loses the race retries.
+    active row, and a promotion that loses the race retries. Raises
+    ArtifactError, and changes nothing, when the version's file cannot be
+    loaded or cannot score a probe row.
     """
+    model_version_verify(ModelVersion.objects.get(pk=version_id))
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -243,7 +252,7 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
                 version.save(
                     update_fields=["status", "promoted_at", "promotion_reason"]
                 )
-                transaction.on_commit(active_model_forget)
+                transaction.on_commit(active_model_recheck)
                 transaction.on_commit(_rescore_enqueue)
                 return version
         except IntegrityError:
