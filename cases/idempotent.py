@@ -14,6 +14,7 @@ from cases.services.idempotency import (
     idempotency_begin,
     idempotency_complete,
     idempotency_forget,
+    idempotency_release,
     request_fingerprint,
 )
 
@@ -29,10 +30,20 @@ class _Replay(Exception):  # noqa: N818 - control flow, not an error
 class IdempotentMixin:
     """Records the first response to a key and replays it byte for byte.
 
-    A request that crashes forgets its key, so the client may retry it.
+    A request that crashes forgets its key, so the client may retry it; the
+    key is held only while this request runs (services/idempotency.py).
     """
 
     _idempotency: IdempotencyRecord | None = None
+    _held_key: str | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self._held_key = None
+        try:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            if self._held_key is not None:
+                idempotency_release(self.request.auth, self._held_key)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
@@ -45,7 +56,7 @@ class IdempotentMixin:
         record, replay = idempotency_begin(request.auth, key, fingerprint)
         if replay:
             raise _Replay(_replayed(record))
-        self._idempotency = record
+        self._idempotency, self._held_key = record, key
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, _Replay):

@@ -18,7 +18,7 @@ from models_ml.artifacts import ArtifactError
 from models_ml.datasets import online_features, training_set
 from models_ml.explanations import explanations_compute
 from models_ml.features import FEATURE_NAMES
-from models_ml.locks import training_lock
+from models_ml.locks import TrainingInProgress, training_lock
 from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import (
@@ -93,6 +93,20 @@ def model_train(*, force: bool = False, params: dict | None = None) -> ModelVers
     with training_lock():
         _abandoned_trainings_fail()
         return _model_train_locked(force=force, params=params)
+
+
+def trainings_abandoned_recover() -> bool:
+    """At worker start: fail versions left 'training' by a worker that died.
+
+    Skipped (False) while another process really is training (it holds the
+    lock), so a live training is never marked failed.
+    """
+    try:
+        with training_lock():
+            _abandoned_trainings_fail()
+    except TrainingInProgress:
+        return False
+    return True
 
 
 def _abandoned_trainings_fail() -> None:

@@ -74,3 +74,32 @@ def test_a_hung_webhook_receiver_does_not_delay_a_training(tmp_path, settings):
         for worker in workers:
             worker.kill()
         app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_training_left_by_a_killed_worker_is_failed_when_a_worker_starts(
+    tmp_path, settings
+):
+    stuck = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
+    worker = Worker(worker_env(tmp_path, settings), tmp_path / "w.log", "training")
+    try:
+        worker.start()
+
+        wait_for(
+            lambda: ModelVersion.objects.filter(
+                pk=stuck.pk, status=ModelVersion.Status.FAILED
+            ).exists(),
+            30,
+            "the abandoned training to be failed",
+        )
+    finally:
+        worker.kill()
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def test_the_broker_redelivers_only_after_the_longest_task_limit():
+    from models_ml.tasks import model_train as task
+
+    assert task.time_limit < django_settings.CELERY_VISIBILITY_TIMEOUT
+    assert task.time_limit <= django_settings.CELERY_LONGEST_TASK_SECONDS
