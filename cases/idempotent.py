@@ -20,6 +20,7 @@ from cases.services.idempotency import (
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
+KEY_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"  # no control characters
 
 
 class _Replay(Exception):  # noqa: N818 - control flow, not an error
