@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cases.admin_audit import AuditedAdmin
@@ -198,7 +199,9 @@ class WebhookEndpointAdmin(AuditedAdmin):
         messages.warning(request, f"Signing secret (shown only once): {secret}")
 
     @admin.action(description="Rotate the signing secret (old one valid 24 h)")
-    def rotate_secret(self, request: HttpRequest, queryset: object) -> None:
+    def rotate_secret(
+        self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+    ) -> None:
         for endpoint in queryset:
             secret = webhook_secret_rotate(
                 endpoint, actor=f"user:{request.user.get_username()}"
@@ -226,7 +229,7 @@ class WebhookDeliveryAdmin(AuditedAdmin):
         return False
 
     @admin.action(description="Replay the selected deliveries")
-    def replay(self, request: HttpRequest, queryset: object) -> None:
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset:
             webhook_replay(delivery, actor=f"user:{request.user.get_username()}")
         messages.success(request, "Replay queued.")

@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -72,8 +73,9 @@ class DecisionForm(forms.Form):
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("value") in Label.Value.values and not data.get("reasons"):
             self.add_error("reasons", "Pick at least one reason.")
         if data.get("value") == "escalate" and not data.get("note"):

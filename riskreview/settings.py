@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "axes",
     "cases",
     "models_ml",
+    "dashboard",
+    "lab",
 ]
 
 MIDDLEWARE = [
@@ -198,11 +200,11 @@ CELERY_QUEUES_ALL = ["webhooks", "training", "scoring", "housekeeping"]
 CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
 CELERY_TASK_ROUTES = {
     "cases.tasks.webhook_deliver": {"queue": "webhooks"},
-    "models_ml.tasks.*": {"queue": "training"},
+    "models_ml.tasks.*": {"queue": "training"},  # the training tasks' names
     "cases.tasks.cases_rescore": {"queue": "scoring"},
     "cases.tasks.orders_rescore": {"queue": "scoring"},
 }
-# The longest task's hard limit (a training, models_ml/tasks.py).
+# The longest task's hard limit (a training, cases/tasks.py model_train).
 CELERY_LONGEST_TASK_SECONDS = 3300
 # Redis/SQS redeliver an unacknowledged task after this many seconds: it must
 # exceed the longest task, or the task would run twice at once; it is not much

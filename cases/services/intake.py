@@ -11,8 +11,9 @@ from cases.models import ApiClient, AuditEvent, Case, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
 from cases.services.db_retry import is_retryable, retry_pause
+from cases.services.scoring import orders_score
 from models_ml.models import Score
-from models_ml.services import scores_compute, scores_save
+from models_ml.services import scores_save
 
 MAX_ATTEMPTS = 5
 
@@ -69,7 +70,7 @@ def _ingest_once(
     ]
     by_id: dict[str, IntakeResult] = {}
     if fresh:
-        scores = scores_compute(
+        scores = orders_score(
             fresh, explain=lambda d: explain_all or d != Score.Decision.APPROVE
         )
         with transaction.atomic():

@@ -10,8 +10,8 @@ from django.conf import settings as django_settings
 
 from cases.models import WebhookDelivery, WebhookEndpoint
 from cases.services.webhooks import webhook_events_emit
+from cases.tasks import model_train
 from models_ml.models import ModelVersion
-from models_ml.tasks import model_train
 from riskreview.celery import app
 from tests.factories import OrderFactory
 from tests.worker.conftest import REPO, Worker, wait_for, worker_env
@@ -99,7 +99,7 @@ def test_a_training_left_by_a_killed_worker_is_failed_when_a_worker_starts(
 
 
 def test_the_broker_redelivers_only_after_the_longest_task_limit():
-    from models_ml.tasks import model_train as task
+    from cases.tasks import model_train as task
 
     assert task.time_limit < django_settings.CELERY_VISIBILITY_TIMEOUT
     assert task.time_limit <= django_settings.CELERY_LONGEST_TASK_SECONDS

@@ -20,7 +20,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from riskreview.wsgi import application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 _document = SchemaGenerator().get_schema(request=None, public=True)
 schema = schemathesis.openapi.from_dict(

@@ -1,0 +1,232 @@
+"""Reading orders and labels from the database into feature frames.
+
+`online_features` (intake: a few orders, history fetched for their entities)
+and `training_set` (every labelled order) both end in `build_features`, the
+one code path that defines what a feature means. They live on the review side
+because it owns Order and Label; the model registry (`models_ml`) only ever
+receives the frames.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import FloatField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+
+from cases.models import Label, Order
+from models_ml.features import (
+    ENTITIES,
+    HISTORY_COLUMNS,
+    LABEL_COLUMNS,
+    LABEL_WINDOW,
+    ORDER_COLUMNS,
+    WINDOWS,
+    build_features,
+    lookback_ms,
+)
+from models_ml.frames import (
+    LABEL_ORDER_FIELDS,
+    ORDER_FIELDS,
+    labels_frame,
+    orders_frame,
+    to_ms,
+)
+from models_ml.training import TrainingSet, label_counts
+
+
+def online_features(orders: Sequence[object]) -> pd.DataFrame:
+    """Features of Order instances (saved or not), as of their own created_at.
+
+    Earlier orders of the same batch count as history of later ones, exactly
+    as if they had been sent one by one.
+    """
+    queries = orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
+    start = min(o.created_at for o in orders)
+    end = max(o.created_at for o in orders)
+    near = Q()
+    for column in ENTITIES.values():
+        values = {getattr(o, column) for o in orders} - {""}
+        if values:
+            since = start - timedelta(milliseconds=lookback_ms(column))
+            near |= Q(**{f"{column}__in": values, "created_at__gte": since})
+    saved = [o.pk for o in orders if o.pk is not None]
+    nearby = Order.objects.filter(near, created_at__lt=end).exclude(pk__in=saved)
+    history = pd.concat(
+        [
+            _history_frame(nearby) if near else _history_frame(None),
+            queries[HISTORY_COLUMNS],
+        ],
+        ignore_index=True,
+    )
+    label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW])
+    near_labels = Q()
+    for column in LABEL_ORDER_FIELDS:
+        values = {getattr(o, column) for o in orders} - {""}
+        if values:
+            near_labels |= Q(**{f"order__{column}__in": values})
+    labels = _labels_frame(
+        Label.objects.filter(near_labels, known_at__gte=label_since, known_at__lt=end)
+        if near_labels
+        else None
+    )
+    return build_features(history, queries, labels)
+
+
+def _history_frame(orders: QuerySet | None) -> pd.DataFrame:
+    """HISTORY_COLUMNS of `orders`. On PostgreSQL the epoch milliseconds come
+    from SQL: decoding timestamps row by row was most of an intake's cost."""
+    entity_columns = HISTORY_COLUMNS[2:]
+    if orders is None:
+        rows: list = []
+    elif connection.vendor == "postgresql":
+        rows = list(
+            orders.annotate(
+                ts_ms=RawSQL(_epoch_ms('"cases_order"."created_at"'), ()),
+                amount_f=Cast("amount", FloatField()),
+            ).values_list("ts_ms", "amount_f", *entity_columns)
+        )
+    else:
+        rows = [
+            (to_ms(r[0]), float(r[1]), *r[2:])
+            for r in orders.values_list("created_at", "amount", *entity_columns)
+        ]
+    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+    frame["ts"] = frame["ts"].astype(np.int64)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+def _labels_frame(labels: QuerySet | None) -> pd.DataFrame:
+    fields = [f"order__{c}" for c in LABEL_ORDER_FIELDS]
+    if labels is None:
+        rows: list = []
+    elif connection.vendor == "postgresql":
+        rows = list(
+            labels.annotate(
+                known_ms=RawSQL(_epoch_ms('"cases_label"."known_at"'), ())
+            ).values_list("known_ms", "value", *fields)
+        )
+    else:
+        rows = [
+            (to_ms(r[0]), *r[1:])
+            for r in labels.values_list("known_at", "value", *fields)
+        ]
+    frame = pd.DataFrame.from_records(rows, columns=LABEL_COLUMNS)
+    frame["known_ts"] = frame["known_ts"].astype(np.int64)
+    frame["is_fraud"] = (frame["is_fraud"] == "fraud").astype(bool)
+    return frame
+
+
+def _fraud_flags(rows: object) -> list[tuple]:
+    return [(r[0], r[1] == "fraud", *r[2:]) for r in rows]  # type: ignore[attr-defined]
+
+
+def training_set() -> TrainingSet:
+    """Every labelled order with its point-in-time features and its truth.
+
+    The truth of an order is its latest outcome (chargeback or merchant
+    confirmation) if it has one, else its latest reviewer label.
+    """
+    truth = _order_truth()
+    ids, history, labels = (
+        _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
+    )
+    labelled = np.isin(ids, np.fromiter(truth.keys(), dtype=np.int64))
+    queries = history[labelled].reset_index(drop=True)
+    features = build_features(history[HISTORY_COLUMNS], queries, labels)
+    target = np.array([truth[i] for i in ids[labelled]], dtype=int)
+    return TrainingSet(
+        order_ids=ids[labelled],
+        created_ts=queries["ts"].to_numpy(),
+        features=features,
+        target=target,
+        label_counts=label_counts(target),
+    )
+
+
+def _tables_orm() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    rows = list(Order.objects.order_by("id").values_list("id", *ORDER_FIELDS))
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    history = orders_frame([r[1:] for r in rows])
+    label_rows = Label.objects.values_list(
+        "known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS)
+    )
+    return ids, history, labels_frame(_fraud_flags(label_rows))
+
+
+def _epoch_ms(column: str) -> str:
+    # EXTRACT(EPOCH …) is an exact numeric on PostgreSQL ≥ 14; FLOOR matches
+    # frames.to_ms (floor division), so both paths give the same milliseconds.
+    return f"FLOOR(EXTRACT(EPOCH FROM {column}) * 1000)::bigint"
+
+
+def _copy_frame(sql: str, columns: list[str]) -> pd.DataFrame:
+    """A query's rows through COPY … CSV: far faster than row objects at 1 M rows."""
+    buffer = io.BytesIO()
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    return pd.read_csv(
+        buffer,
+        names=columns,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+    )
+
+
+def _tables_postgres() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """The same frames as _tables_orm, read with COPY (training at 1 M orders)."""
+    select = ", ".join(
+        [
+            "id",
+            _epoch_ms("created_at"),
+            "amount::float8",
+            *(_ORDER_COLUMN_SQL.get(c, c) for c in ORDER_COLUMNS[2:]),
+        ]
+    )
+    orders = _copy_frame(
+        f"SELECT {select} FROM cases_order ORDER BY id", ["id", *ORDER_COLUMNS]
+    )
+    ids = orders.pop("id").astype(np.int64).to_numpy()
+    orders["ts"] = orders["ts"].astype(np.int64)
+    for column in ("amount", "account_created_ts", "item_count"):
+        orders[column] = pd.to_numeric(orders[column]).astype(float)
+    label_sql = (
+        f"SELECT {_epoch_ms('l.known_at')}, (l.value = 'fraud')::int, "
+        + ", ".join(f"o.{c}" for c in LABEL_ORDER_FIELDS)
+        + " FROM cases_label l JOIN cases_order o ON o.id = l.order_id"
+    )
+    labels = _copy_frame(label_sql, LABEL_COLUMNS)
+    labels["known_ts"] = labels["known_ts"].astype(np.int64)
+    labels["is_fraud"] = labels["is_fraud"].astype(int).astype(bool)
+    return ids, orders, labels
+
+
+_ORDER_COLUMN_SQL = {
+    "account_created_ts": _epoch_ms("account_created_at"),
+    "item_count": "item_count",
+}
+
+
+def _order_truth() -> dict[int, int]:
+    """order id → 1 (fraud) / 0, outcomes overriding reviewer labels."""
+    truth: dict[int, tuple[int, object, int]] = {}
+    rows = Label.objects.values_list("order_id", "source", "known_at", "value")
+    for order_id, source, known_at, value in rows:
+        rank = 0 if source == "reviewer" else 1
+        current = truth.get(order_id)
+        candidate = (rank, known_at, int(value == "fraud"))
+        if current is None or candidate[:2] >= current[:2]:
+            truth[order_id] = candidate
+    return {order_id: t[2] for order_id, t in truth.items()}
