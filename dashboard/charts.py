@@ -211,7 +211,7 @@ def chart(
 
 
 def _bars(
-    bars: dict[str, list[Value]],
+    bars: dict[str, Sequence[Value]],
     labels: Sequence[str],
     colors: dict[str, str],
     band: float,
@@ -245,7 +245,7 @@ def _bars(
 def _line(
     name: str,
     color: str,
-    series: list[Value],
+    series: Sequence[Value],
     labels: Sequence[str],
     x: Position,
     y: Scale,

@@ -265,9 +265,12 @@ def page_context(
         else:
             active, reference = None, None
         observed = inputs.observed_capacity if k is None else None
-    query = urlencode(
-        {"date_from": window.first, "date_to": window.last, "k": inputs.k}
-    )
+    params: dict[str, str | int] = {
+        "date_from": window.first.isoformat(),
+        "date_to": window.last.isoformat(),
+        "k": inputs.k,
+    }
+    query = urlencode(params)
     small = [r for r in rows.get("versions", []) if r["small_sample"] and r["scored"]]
     return {
         "window": window,
