@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from models_ml.features import (
+    DAY,
     ENTITIES,
     HISTORY_COLUMNS,
     LABEL_COLUMNS,
@@ -64,7 +65,7 @@ def online_features(orders: Sequence[object]) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
-    label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW])
+    label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW] + DAY)
     near_labels = Q()
     for column in LABEL_ORDER_FIELDS:
         values = {getattr(o, column) for o in orders} - {""}
