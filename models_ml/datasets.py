@@ -1,127 +1,31 @@
 """Reading orders and labels from the database into feature frames.
 
-`online_features` (intake: a few orders, history fetched for their entities)
-and `training_set` (every labelled order) both end in `build_features`, the
-one code path that defines what a feature means.
+`training_set` (every labelled order) goes through the offline backfill,
+`build_features`; intake and re-scoring read the same features from the
+online tiles (`feature_state`), and a parity test holds the two equal.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import FloatField, Q, QuerySet
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 
 from models_ml.features import (
-    DAY,
-    ENTITIES,
     HISTORY_COLUMNS,
     LABEL_COLUMNS,
-    LABEL_WINDOW,
     ORDER_COLUMNS,
-    WINDOWS,
     build_features,
-    lookback_ms,
 )
 from models_ml.frames import (
     LABEL_ORDER_FIELDS,
     ORDER_FIELDS,
     labels_frame,
     orders_frame,
-    to_ms,
 )
-
-
-def online_features(orders: Sequence[object]) -> pd.DataFrame:
-    """Features of Order instances (saved or not), as of their own created_at.
-
-    Earlier orders of the same batch count as history of later ones, exactly
-    as if they had been sent one by one.
-    """
-    from cases.models import Label, Order
-
-    queries = orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
-    start = min(o.created_at for o in orders)
-    end = max(o.created_at for o in orders)
-    near = Q()
-    for column in ENTITIES.values():
-        values = {getattr(o, column) for o in orders} - {""}
-        if values:
-            since = start - timedelta(milliseconds=lookback_ms(column))
-            near |= Q(**{f"{column}__in": values, "created_at__gte": since})
-    saved = [o.pk for o in orders if o.pk is not None]
-    nearby = Order.objects.filter(near, created_at__lt=end).exclude(pk__in=saved)
-    history = pd.concat(
-        [
-            _history_frame(nearby) if near else _history_frame(None),
-            queries[HISTORY_COLUMNS],
-        ],
-        ignore_index=True,
-    )
-    label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW] + DAY)
-    near_labels = Q()
-    for column in LABEL_ORDER_FIELDS:
-        values = {getattr(o, column) for o in orders} - {""}
-        if values:
-            near_labels |= Q(**{f"order__{column}__in": values})
-    labels = _labels_frame(
-        Label.objects.filter(near_labels, known_at__gte=label_since, known_at__lt=end)
-        if near_labels
-        else None
-    )
-    return build_features(history, queries, labels)
-
-
-def _history_frame(orders: QuerySet | None) -> pd.DataFrame:
-    """HISTORY_COLUMNS of `orders`. On PostgreSQL the epoch milliseconds come
-    from SQL: decoding timestamps row by row was most of an intake's cost."""
-    entity_columns = HISTORY_COLUMNS[2:]
-    if orders is None:
-        rows: list = []
-    elif connection.vendor == "postgresql":
-        rows = list(
-            orders.annotate(
-                ts_ms=RawSQL(_epoch_ms('"cases_order"."created_at"'), ()),
-                amount_f=Cast("amount", FloatField()),
-            ).values_list("ts_ms", "amount_f", *entity_columns)
-        )
-    else:
-        rows = [
-            (to_ms(r[0]), float(r[1]), *r[2:])
-            for r in orders.values_list("created_at", "amount", *entity_columns)
-        ]
-    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
-    frame["ts"] = frame["ts"].astype(np.int64)
-    frame["amount"] = frame["amount"].astype(float)
-    return frame
-
-
-def _labels_frame(labels: QuerySet | None) -> pd.DataFrame:
-    fields = [f"order__{c}" for c in LABEL_ORDER_FIELDS]
-    if labels is None:
-        rows: list = []
-    elif connection.vendor == "postgresql":
-        rows = list(
-            labels.annotate(
-                known_ms=RawSQL(_epoch_ms('"cases_label"."known_at"'), ())
-            ).values_list("known_ms", "value", *fields)
-        )
-    else:
-        rows = [
-            (to_ms(r[0]), *r[1:])
-            for r in labels.values_list("known_at", "value", *fields)
-        ]
-    frame = pd.DataFrame.from_records(rows, columns=LABEL_COLUMNS)
-    frame["known_ts"] = frame["known_ts"].astype(np.int64)
-    frame["is_fraud"] = (frame["is_fraud"] == "fraud").astype(bool)
-    return frame
 
 
 def _fraud_flags(rows: object) -> list[tuple]:

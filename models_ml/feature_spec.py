@@ -18,7 +18,7 @@ milliseconds since the epoch. For an order placed at t:
 
 Every S and E lies on a minute, so [S, E) is a union of whole day, hour and
 minute tiles (`tiles.pieces`): the online state needs at most 31 day, 25 hour
-and 118 minute tiles per key, however much history the key has.
+and 60 minute tiles per key, however much history the key has.
 """
 
 from __future__ import annotations

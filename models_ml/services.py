@@ -14,8 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from models_ml.datasets import online_features, training_set
+from models_ml.datasets import training_set
 from models_ml.explanations import explanations_compute
+from models_ml.feature_state import features_online
 from models_ml.features import FEATURE_NAMES
 from models_ml.locks import training_lock
 from models_ml.metrics import model_metrics
@@ -45,7 +46,7 @@ def scores_compute(
     `explain(decision)` says which orders get SHAP reasons (the expensive
     step); without a model the decision is `review` and there is no score.
     """
-    features = online_features(orders)
+    features = features_online(orders)
     loaded = active_model()
     rows = features.to_numpy(dtype=float)
     probabilities = loaded.predict(rows) if loaded else [None] * len(orders)

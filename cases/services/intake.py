@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from cases.models import ApiClient, AuditEvent, Case, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
+from models_ml.feature_state import orders_record
 from models_ml.models import Score
 from models_ml.services import scores_compute, scores_save
 
@@ -63,6 +64,7 @@ def _ingest_once(
         )
         with transaction.atomic():
             Order.objects.bulk_create(fresh)
+            orders_record(fresh, [s.features for s in scores])
             scores_save(scores)
             cases = cases_open(scores)
         for score in scores:
