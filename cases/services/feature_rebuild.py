@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import connection, transaction
 
-from models_ml.datasets import _tables_orm, _tables_postgres
+from cases.datasets import _tables_orm, _tables_postgres
 from models_ml.feature_state import tiles_add, tiles_clear
 from models_ml.features import HISTORY_COLUMNS, order_new_cards
 from models_ml.tiles import label_tiles, order_tiles

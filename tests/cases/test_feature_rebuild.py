@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.feature_rebuild import feature_tiles_rebuild
+from lab.demo_data import TRUTH_KEYS, generate_orders
 
 
 def _tiles() -> list[tuple]:

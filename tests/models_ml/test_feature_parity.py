@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cases.demo_data import generate_orders
+from lab.demo_data import generate_orders
 from models_ml.features import FEATURE_NAMES, HISTORY_COLUMNS, build_features
 from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame
 from models_ml.tiles import features_from_tiles, label_tiles

@@ -2,18 +2,24 @@
 
 `training_set` (every labelled order) goes through the offline backfill,
 `build_features`; intake and re-scoring read the same features from the
-online tiles (`feature_state`), and a parity test holds the two equal.
+online tiles (`models_ml.feature_state`), and a parity test holds them equal.
+They live on the review side
+because it owns Order and Label; the model registry (`models_ml`) only ever
+receives the frames.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import FloatField, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
+from cases.models import Label, Order
 from models_ml.features import (
     HISTORY_COLUMNS,
     LABEL_COLUMNS,
@@ -25,20 +31,58 @@ from models_ml.frames import (
     ORDER_FIELDS,
     labels_frame,
     orders_frame,
+    to_ms,
 )
+from models_ml.training import TrainingSet, label_counts
+
+
+def _history_frame(orders: QuerySet | None) -> pd.DataFrame:
+    """HISTORY_COLUMNS of `orders`. On PostgreSQL the epoch milliseconds come
+    from SQL: decoding timestamps row by row was most of an intake's cost."""
+    entity_columns = HISTORY_COLUMNS[2:]
+    if orders is None:
+        rows: list = []
+    elif connection.vendor == "postgresql":
+        rows = list(
+            orders.annotate(
+                ts_ms=RawSQL(_epoch_ms('"cases_order"."created_at"'), ()),
+                amount_f=Cast("amount", FloatField()),
+            ).values_list("ts_ms", "amount_f", *entity_columns)
+        )
+    else:
+        rows = [
+            (to_ms(r[0]), float(r[1]), *r[2:])
+            for r in orders.values_list("created_at", "amount", *entity_columns)
+        ]
+    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+    frame["ts"] = frame["ts"].astype(np.int64)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+def _labels_frame(labels: QuerySet | None) -> pd.DataFrame:
+    fields = [f"order__{c}" for c in LABEL_ORDER_FIELDS]
+    if labels is None:
+        rows: list = []
+    elif connection.vendor == "postgresql":
+        rows = list(
+            labels.annotate(
+                known_ms=RawSQL(_epoch_ms('"cases_label"."known_at"'), ())
+            ).values_list("known_ms", "value", *fields)
+        )
+    else:
+        rows = [
+            (to_ms(r[0]), *r[1:])
+            for r in labels.values_list("known_at", "value", *fields)
+        ]
+    frame = pd.DataFrame.from_records(rows, columns=LABEL_COLUMNS)
+    frame["known_ts"] = frame["known_ts"].astype(np.int64)
+    frame["is_fraud"] = (frame["is_fraud"] == "fraud").astype(bool)
+    return frame
 
 
 def _fraud_flags(rows: object) -> list[tuple]:
     return [(r[0], r[1] == "fraud", *r[2:]) for r in rows]  # type: ignore[attr-defined]
-
-
-@dataclass
-class TrainingSet:
-    order_ids: np.ndarray
-    created_ts: np.ndarray
-    features: pd.DataFrame
-    target: np.ndarray
-    label_counts: dict[str, int]
 
 
 def training_set() -> TrainingSet:
@@ -47,9 +91,7 @@ def training_set() -> TrainingSet:
     The truth of an order is its latest outcome (chargeback or merchant
     confirmation) if it has one, else its latest reviewer label.
     """
-    from cases.models import Label
-
-    truth = _order_truth(Label)
+    truth = _order_truth()
     ids, history, labels = (
         _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
     )
@@ -62,16 +104,11 @@ def training_set() -> TrainingSet:
         created_ts=queries["ts"].to_numpy(),
         features=features,
         target=target,
-        label_counts={
-            "fraud": int(target.sum()),
-            "legitimate": int((1 - target).sum()),
-        },
+        label_counts=label_counts(target),
     )
 
 
 def _tables_orm() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    from cases.models import Label, Order
-
     rows = list(Order.objects.order_by("id").values_list("id", *ORDER_FIELDS))
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     history = orders_frame([r[1:] for r in rows])
@@ -139,10 +176,10 @@ _ORDER_COLUMN_SQL = {
 }
 
 
-def _order_truth(label_model: type) -> dict[int, int]:
+def _order_truth() -> dict[int, int]:
     """order id → 1 (fraud) / 0, outcomes overriding reviewer labels."""
     truth: dict[int, tuple[int, object, int]] = {}
-    rows = label_model.objects.values_list("order_id", "source", "known_at", "value")
+    rows = Label.objects.values_list("order_id", "source", "known_at", "value")
     for order_id, source, known_at, value in rows:
         rank = 0 if source == "reviewer" else 1
         current = truth.get(order_id)
