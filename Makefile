@@ -25,11 +25,12 @@ RUN_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
           ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}" \
           PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help install run dev prepare test lint format bench clean
+.PHONY: help install run dev prepare test lint format bench screenshots clean
 
 help:
 	@echo "Targets:"
-	@echo "  install  create $(VENV) and install requirements.txt (re-runs only when it changes)"
+	@echo "  install  create $(VENV) and install requirements-dev.txt (runtime + test tools;"
+	@echo "           re-runs only when a requirements file changes)"
 	@echo "  run      migrate, collectstatic, seed demo data, train model, create demo users,"
 	@echo "           then start web + worker + beat (Procfile) on SQLite, no external services"
 	@echo "  dev      same preparation, then Procfile.dev (runserver with DEBUG=true)"
@@ -37,6 +38,7 @@ help:
 	@echo "  lint     ruff check + ruff format --check"
 	@echo "  format   ruff format + ruff check --fix"
 	@echo "  bench    run bench/run_all.py"
+	@echo "  screenshots  run the browser tests and copy their pictures to docs/screenshots/"
 	@echo "  clean    remove var/ and $(VENV)"
 
 # --- Environment -------------------------------------------------------------
@@ -45,9 +47,11 @@ $(PY):
 	@echo "==> creating virtualenv $(VENV)"
 	python3.11 -m venv $(VENV) || { echo "python3.11 unavailable, falling back to python3"; rm -rf $(VENV); python3 -m venv $(VENV); }
 
-$(STAMP): requirements.txt | $(PY)
-	@echo "==> installing requirements.txt into $(VENV)"
-	$(PIP) install --disable-pip-version-check -r requirements.txt
+# One venv for running and testing: the runtime pins (requirements.txt, all the
+# production image installs) plus the test and dev tools (requirements-dev.txt).
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	@echo "==> installing requirements-dev.txt into $(VENV)"
+	$(PIP) install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(STAMP)
@@ -97,6 +101,14 @@ format: install
 
 bench: install
 	$(PY) -m bench.run_all
+
+# The browser tests write their screenshots to the git-ignored var/screenshots/;
+# the README's pictures in docs/screenshots/ change only when this is run.
+DOC_SCREENSHOTS := queue case dashboard
+
+screenshots: install
+	$(TEST_ENV) $(PY) -m pytest -q -m browser tests/browser
+	for name in $(DOC_SCREENSHOTS); do cp var/screenshots/$$name.png docs/screenshots/; done
 
 clean:
 	rm -rf var $(VENV)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cases.models import (
@@ -139,7 +140,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         messages.warning(request, f"Signing secret (shown only once): {secret}")
 
     @admin.action(description="Rotate the signing secret (old one valid 24 h)")
-    def rotate_secret(self, request: HttpRequest, queryset: object) -> None:
+    def rotate_secret(
+        self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+    ) -> None:
         for endpoint in queryset:
             secret = webhook_secret_rotate(
                 endpoint, actor=f"user:{request.user.get_username()}"
@@ -167,7 +170,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Replay the selected deliveries")
-    def replay(self, request: HttpRequest, queryset: object) -> None:
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset:
             webhook_replay(delivery, actor=f"user:{request.user.get_username()}")
         messages.success(request, "Replay queued.")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.apis import json_object
+from cases.authentication import request_client
 from cases.models import WebhookEndpoint
 from cases.schemas import WebhookIn
 from cases.services.webhooks import webhook_endpoint_create, webhook_secret_rotate
@@ -35,13 +36,15 @@ def _output(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
 
 
 def _actor(request: Request) -> str:
-    return f"client:{request.auth.name}"
+    return f"client:{request_client(request).name}"
 
 
 class WebhookListCreateApi(APIView):
     @extend_schema(responses={200: WebhookOut(many=True)}, operation_id="webhooks_list")
     def get(self, request: Request) -> Response:
-        endpoints = WebhookEndpoint.objects.filter(client=request.auth, active=True)
+        endpoints = WebhookEndpoint.objects.filter(
+            client=request_client(request), active=True
+        )
         return Response([_output(e) for e in endpoints.order_by("id")])
 
     @extend_schema(
@@ -52,7 +55,7 @@ class WebhookListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = WebhookIn.model_validate(json_object(request.data))
         endpoint, secret = webhook_endpoint_create(
-            request.auth, data.url, data.events, actor=_actor(request)
+            request_client(request), data.url, data.events, actor=_actor(request)
         )
         return Response(_output(endpoint, secret), status=status.HTTP_201_CREATED)
 
@@ -61,7 +64,7 @@ class WebhookDeleteApi(APIView):
     @extend_schema(responses={204: None}, operation_id="webhooks_delete")
     def delete(self, request: Request, webhook_id: int) -> Response:
         endpoint = get_object_or_404(
-            WebhookEndpoint, pk=webhook_id, client=request.auth
+            WebhookEndpoint, pk=webhook_id, client=request_client(request)
         )
         endpoint.active = False
         endpoint.save(update_fields=["active"])
@@ -74,7 +77,7 @@ class WebhookRotateApi(APIView):
     )
     def post(self, request: Request, webhook_id: int) -> Response:
         endpoint = get_object_or_404(
-            WebhookEndpoint, pk=webhook_id, client=request.auth, active=True
+            WebhookEndpoint, pk=webhook_id, client=request_client(request), active=True
         )
         secret = webhook_secret_rotate(endpoint, actor=_actor(request))
         return Response(_output(endpoint, secret))

@@ -6,12 +6,22 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from cases.models import ApiClient
 from cases.services.clients import token_hash
 
 # last_used_at is written at most this often, not on every request.
 _TOUCH_EVERY = timedelta(minutes=1)
+
+
+def request_client(request: Request) -> ApiClient:
+    """The API client that authenticated `request` (ApiTokenAuthentication puts
+    it on `request.auth`); NotAuthenticated if the request came another way."""
+    client = request.auth
+    if not isinstance(client, ApiClient):
+        raise exceptions.NotAuthenticated()
+    return client
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

@@ -44,12 +44,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        detail = (
+        errors: dict[str, Any] = (
             exc.detail
             if isinstance(exc.detail, dict)
             else {"non_field_errors": exc.detail}
         )
-        extra = detail if "fields" in detail else {"fields": detail}
+        extra = errors if "fields" in errors else {"fields": errors}
         response.data = {"message": "Validation error", "extra": extra}
     else:
         response.data = {"message": _message(exc), "extra": {"code": _code(exc)}}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from cases.models import Case, Label, ReasonCode
@@ -47,8 +49,9 @@ class DecisionForm(forms.Form):
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("value") in Label.Value.values and not data.get("reasons"):
             self.add_error("reasons", "Pick at least one reason.")
         if data.get("value") == "escalate" and not data.get("note"):

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cases.authentication import request_client
 from cases.models import IdempotencyRecord
 from cases.services.idempotency import (
     idempotency_begin,
@@ -41,8 +42,10 @@ class IdempotentMixin:
         if not key:
             return
         _check_key(key)
-        fingerprint = request_fingerprint(request.method, request.path, request.body)
-        record, replay = idempotency_begin(request.auth, key, fingerprint)
+        fingerprint = request_fingerprint(
+            request.method or "", request.path, request.body
+        )
+        record, replay = idempotency_begin(request_client(request), key, fingerprint)
         if replay:
             raise _Replay(_replayed(record))
         self._idempotency = record
@@ -83,7 +86,7 @@ def _check_key(key: str) -> None:
 
 def _replayed(record: IdempotencyRecord) -> HttpResponse:
     response = HttpResponse(
-        bytes(record.body),
+        bytes(record.body or b""),
         status=record.status_code,
         content_type="application/json",
     )

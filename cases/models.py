@@ -51,7 +51,7 @@ class Order(models.Model):
     shipping_country = models.CharField(max_length=2, blank=True)
     shipping_postcode = models.CharField(max_length=16, blank=True)
     seller_id = models.CharField(max_length=128, blank=True)
-    channel = models.CharField(max_length=8, choices=Channel.choices, default="web")
+    channel = models.CharField(max_length=8, choices=Channel, default="web")
     item_count = models.PositiveIntegerField(default=1)
     attributes = models.JSONField(default=dict, blank=True)
 

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order
+from cases.models import ApiClient, AuditEvent, Case, CaseQuerySet, Claim, Label, Order
 from models_ml.models import Score
 
 SEARCH_FIELDS = (
@@ -87,7 +87,9 @@ def queue_page(filters: dict[str, Any], page_size: int) -> QueuePage:
     return QueuePage(rows, cursor)
 
 
-def _filtered(cases: QuerySet, f: dict[str, Any], live: QuerySet) -> QuerySet:
+def _filtered(
+    cases: CaseQuerySet, f: dict[str, Any], live: QuerySet[Claim]
+) -> CaseQuerySet:
     status = f.get("status") or "pending"
     cases = cases.pending() if status == "pending" else cases.filter(status=status)
     # Entity filters go through the orders' own indexes first; joined to the

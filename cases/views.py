@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
@@ -29,16 +30,23 @@ from cases.services.review import (
     case_release,
 )
 from models_ml.models import Score
+from riskreview.http import AuthenticatedHttpRequest
 
 reviewer_required = permission_required("cases.review_case", raise_exception=True)
 lead_required = permission_required("cases.lead_case", raise_exception=True)
+
+
+def _errors_text(form: Form) -> str:
+    return "; ".join(str(m) for errs in form.errors.values() for m in errs)
 
 
 def _get_case(pk: int) -> Case:
     return get_object_or_404(Case.objects.select_related("order"), pk=pk)
 
 
-def _conflict(request: HttpRequest, case: Case, exc: APIException) -> HttpResponse:
+def _conflict(
+    request: AuthenticatedHttpRequest, case: Case, exc: APIException
+) -> HttpResponse:
     messages.error(request, str(exc.detail))
     response = case_page(request, case, status=409)
     return response
@@ -46,14 +54,14 @@ def _conflict(request: HttpRequest, case: Case, exc: APIException) -> HttpRespon
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("cases:queue")
 
 
 @require_GET
 @login_required
 @reviewer_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = queue_page(filters, settings.QUEUE_PAGE_SIZE)
@@ -67,7 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @reviewer_required
-def case_next(request: HttpRequest) -> HttpResponse:
+def case_next(request: AuthenticatedHttpRequest) -> HttpResponse:
     claim = case_claim_next(request.user)
     if claim is None:
         messages.info(request, "The queue is empty: no case is waiting for you.")
@@ -78,13 +86,15 @@ def case_next(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @reviewer_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     audit_record(actor_name(request.user), "case.viewed", case)
     return case_page(request, case)
 
 
-def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpResponse:
+def case_page(
+    request: AuthenticatedHttpRequest, case: Case, status: int = 200
+) -> HttpResponse:
     user = request.user
     claim = case_live_claim(case)
     mine = claim is not None and claim.reviewer_id == user.pk
@@ -92,7 +102,12 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
     blind = case.status == Case.Status.QA and not is_lead
     score = Score.objects.filter(order=case.order).order_by("-id").first()
     chart = None
-    if score and score.contributions and score.probability is not None:
+    if (
+        score
+        and score.contributions
+        and score.base_value is not None
+        and score.probability is not None
+    ):
         chart = waterfall(score.base_value, score.contributions, score.probability)
     context = {
         "case": case,
@@ -111,7 +126,9 @@ def case_page(request: HttpRequest, case: Case, status: int = 200) -> HttpRespon
         if blind
         else list(case.labels.select_related("created_by").order_by("id")),
         "timeline": [] if blind else case_timeline(case),
-        "decision_form": DecisionForm(initial={"claim": claim.pk}) if mine else None,
+        "decision_form": DecisionForm(initial={"claim": claim.pk})
+        if claim is not None and mine
+        else None,
         "reason_codes": _reason_codes(),
         "override_form": OverrideForm() if is_lead else None,
         "reviewers": get_user_model()
@@ -133,7 +150,7 @@ def _reason_codes() -> list[ReasonCode]:
 @require_POST
 @login_required
 @reviewer_required
-def case_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_claim_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     try:
         case_claim(case, request.user)
@@ -145,7 +162,7 @@ def case_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @reviewer_required
-def case_release_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_release_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     claim = case_live_claim(case)
     try:
@@ -159,13 +176,11 @@ def case_release_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @reviewer_required
-def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, "; ".join(m for errs in form.errors.values() for m in errs)
-        )
+        messages.error(request, _errors_text(form))
         return case_page(request, case, status=400)
     data = form.cleaned_data
     if not case.claims.filter(pk=data["claim"]).exists():
@@ -190,13 +205,11 @@ def case_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @lead_required
-def case_override_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     form = OverrideForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, "; ".join(m for errs in form.errors.values() for m in errs)
-        )
+        messages.error(request, _errors_text(form))
         return case_page(request, case, status=400)
     case_override(case, request.user, **form.cleaned_data)
     messages.success(
@@ -208,7 +221,7 @@ def case_override_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @lead_required
-def case_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case(pk)
     form = ReassignForm(request.POST)
     target = None

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -48,12 +49,12 @@ class ThrottledLoginView(auth_views.LoginView):
             return response
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: object) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         _record(
             "login.failed", str(self.request.POST.get("username", "")), self.request
         )
         return super().form_invalid(form)
 
-    def form_valid(self, form: object) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         _record("login.succeeded", form.get_user().get_username(), self.request)
         return super().form_valid(form)

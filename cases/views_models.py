@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.services.review import actor_name
 from cases.services.training import model_rollback
 from models_ml.models import ModelVersion
+from riskreview.http import AuthenticatedHttpRequest
 
 lead_required = permission_required("cases.lead_case", raise_exception=True)
 ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}
@@ -19,7 +20,7 @@ ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}
 @require_GET
 @login_required
 @lead_required
-def model_versions(request: HttpRequest) -> HttpResponse:
+def model_versions(request: AuthenticatedHttpRequest) -> HttpResponse:
     versions = ModelVersion.objects.order_by("-id")[:100]
     return render(
         request,
@@ -31,7 +32,7 @@ def model_versions(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @lead_required
-def model_version_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+def model_version_rollback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=pk)
     if version.status not in ROLLBACK_TARGETS:
         messages.error(request, f"v{version.pk} is {version.status}: not activated.")

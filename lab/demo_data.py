@@ -285,7 +285,7 @@ def _make_customers(ctx: _Ctx, count: int) -> None:
     ages = np.clip(g.lognormal(np.log(250.0), 1.4, size=count), 1.0, 3650.0)
     spend_mu = np.log(45.0) + 0.6 * g.standard_normal(size=count)
     activity = g.lognormal(0.0, 1.0, size=count)
-    customers = []
+    customers: list[_Customer] = []
     for i in range(count):
         country = ctx.home_country()
         customer = _Customer(
@@ -424,7 +424,7 @@ def _fresh_signup_orders(ctx: _Ctx, k: int) -> list[_Draft]:
 
 
 def _pick_seller(ctx: _Ctx) -> str:
-    return ctx.py.choices(ctx.sellers, weights=ctx.seller_p)[0]
+    return ctx.py.choices(ctx.sellers, weights=ctx.seller_p.tolist())[0]
 
 
 def _card_testing(ctx: _Ctx, budget: int) -> list[_Draft]:

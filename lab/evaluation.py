@@ -10,6 +10,8 @@ Chapter 3 (`get_train_test_set`, `card_precision_top_k_day`,
   share of compromised cards among the k cards with the highest score, divided
   by k even when fewer than k cards remain. Cards already known to be
   compromised are removed first, so a model earns nothing for re-finding them.
+  P@k, CP@k, AP and ROC AUC themselves are `models_ml.metrics`, the definitions
+  the dashboard and the model registry use too.
 * Over a test period the per-day values are averaged, and a card found in the
   top k of one day counts as known on the following days.
 """
@@ -20,22 +22,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from models_ml.metrics import precision_at_k
+from models_ml.metrics import (
+    average_precision,
+    card_precision_at_k,
+    precision_at_k,
+    roc_auc,
+    top_k_cards,
+)
 
 
 def ranking_metrics(frauds: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     """ROC AUC and average precision; NaN unless both classes are present."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    y = np.asarray(frauds, dtype=int)
-    if not 0 < y.sum() < len(y):
-        return {"auc": float("nan"), "ap": float("nan")}
-    return {
-        "auc": float(roc_auc_score(y, scores)),
-        "ap": float(average_precision_score(y, scores)),
-    }
+    return {"auc": roc_auc(frauds, scores), "ap": average_precision(frauds, scores)}
 
 
 def card_precision_at_k_day(
@@ -49,15 +48,8 @@ def card_precision_at_k_day(
         raise ValueError("k must be at least 1")
     if len(cards) == 0:
         return 0.0, []
-    per_card = (
-        pd.DataFrame({"card": cards, "score": scores, "fraud": frauds})
-        .groupby("card", sort=True)
-        .max()
-        .sort_values("score", ascending=False, kind="stable")
-    )
-    top = per_card.head(k)
-    detected = top.index[top["fraud"].to_numpy() > 0].tolist()
-    return len(detected) / k, detected
+    top, compromised = top_k_cards(cards, frauds, scores, k)
+    return card_precision_at_k(cards, frauds, scores, k), top[compromised > 0].tolist()
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,10 @@ ORDER_FIELDS = [
 LABEL_ORDER_FIELDS = [ENTITIES[e] for e in LABEL_ENTITIES]
 
 
+@overload
+def to_ms(moment: datetime) -> int: ...
+@overload
+def to_ms(moment: None) -> None: ...
 def to_ms(moment: datetime | None) -> int | None:
     """Exact integer milliseconds since the epoch (no float rounding)."""
     if moment is None:

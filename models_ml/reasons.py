@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from models_ml.feature_spec import BY_NAME
 from models_ml.features import (
@@ -44,8 +45,10 @@ def _missing(feature: str) -> str:
     return f"Not available: {feature.replace('_', ' ')}"
 
 
-def _sentences() -> dict[str, object]:
-    spec: dict[str, object] = {
+# Each sentence takes the feature value; `...` because the lambdas bind their
+# words as default arguments.
+def _sentences() -> dict[str, Callable[..., str]]:
+    spec: dict[str, Callable[..., str]] = {
         "amount": lambda v: f"Order amount {v:,.2f}",
         "hour": lambda v: f"Placed at {v:02.0f}:00 UTC",
         "is_weekend": lambda v: "Placed at the weekend" if v else "Placed on a weekday",
@@ -82,7 +85,6 @@ def _sentences() -> dict[str, object]:
 
 
 _SENTENCES = _sentences()
-_MISSING = "No {} known"
 
 
 def reason_sentence(feature: str, value: float | None) -> str:
@@ -92,4 +94,4 @@ def reason_sentence(feature: str, value: float | None) -> str:
     render = _SENTENCES.get(feature)
     if render is None:
         return f"{feature.replace('_', ' ')} = {value:g}"
-    return render(value)  # type: ignore[operator]
+    return render(value)

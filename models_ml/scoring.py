@@ -24,7 +24,8 @@ class LoadedModel:
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """Fraud probabilities, one per row."""
-        return self.model.predict_proba(rows)[:, 1]
+        probabilities: np.ndarray = self.model.predict_proba(rows)[:, 1]
+        return probabilities
 
     @property
     def explainer(self) -> Any:

@@ -94,7 +94,7 @@ def model_train(
     load: Callable[[], TrainingSet],
     *,
     force: bool = False,
-    params: dict | None = None,
+    params: dict[str, Any] | None = None,
     window: tuple[datetime, datetime] | None = None,
     holdout_share: float = HOLDOUT_SHARE,
 ) -> ModelVersion:
@@ -134,7 +134,7 @@ def _model_train_locked(
     load: Callable[[], TrainingSet],
     *,
     force: bool,
-    params: dict | None,
+    params: dict[str, Any] | None,
     window: tuple[datetime, datetime] | None,
     holdout_share: float,
 ) -> ModelVersion:
@@ -195,7 +195,7 @@ def _model_train_locked(
 
 def _holdout_metrics(
     model: Any, data: TrainingSet, holdout: np.ndarray
-) -> tuple[dict | None, dict | None]:
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The challenger's and the champion's metrics on the held-out orders."""
     if not holdout.any():
         return None, None
@@ -221,7 +221,9 @@ def _fingerprint(order_ids: np.ndarray, target: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _champion_metrics(rows: np.ndarray, target: np.ndarray, k: int) -> dict | None:
+def _champion_metrics(
+    rows: np.ndarray, target: np.ndarray, k: int
+) -> dict[str, Any] | None:
     champion = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if champion is None or champion.feature_names != FEATURE_NAMES:
         return None
@@ -229,7 +231,9 @@ def _champion_metrics(rows: np.ndarray, target: np.ndarray, k: int) -> dict | No
     return {"version": champion.pk, **model_metrics(target, loaded.predict(rows), k)}
 
 
-def _beats(challenger: dict | None, champion: dict | None) -> tuple[bool, str]:
+def _beats(
+    challenger: dict[str, Any] | None, champion: dict[str, Any] | None
+) -> tuple[bool, str]:
     metric = settings.MODEL_PRIMARY_METRIC
     if challenger is None:
         return True, "nothing held out: trained on the whole window"
@@ -246,7 +250,7 @@ def _beats(challenger: dict | None, champion: dict | None) -> tuple[bool, str]:
     return False, f"{metric} {ours:.4f} < champion v{champion['version']} {theirs:.4f}"
 
 
-def _clean(metrics: dict | None) -> dict | None:
+def _clean(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
     if metrics is None:
         return None
     return {

@@ -77,4 +77,5 @@ def time_split(created_ts: np.ndarray, holdout_share: float) -> np.ndarray:
     if len(created_ts) == 0 or holdout_share <= 0:
         return np.zeros(len(created_ts), dtype=bool)
     cutoff = np.quantile(created_ts, 1.0 - holdout_share)
-    return created_ts >= cutoff
+    recent: np.ndarray = created_ts >= cutoff
+    return recent

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "cases",
     "models_ml",
+    "dashboard",
     "lab",
 ]
 

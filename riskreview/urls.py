@@ -9,7 +9,7 @@ from riskreview.views import favicon
 urlpatterns = [
     path("", include("cases.web_urls")),
     path("models/", include("cases.model_urls")),
-    path("dashboard/", include("cases.dashboard_urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

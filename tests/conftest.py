@@ -1,3 +1,5 @@
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,38 @@ from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame
 from models_ml.models import ModelVersion
 from models_ml.scoring import active_model_forget
 from models_ml.training import model_fit
+from tests.corpora import corpus_path
 
 LABEL_DELAY_DAYS = 7
+
+
+# Every test in these folders carries the marker, so `-m "not browser and not
+# worker"` leaves them out even when a new module forgets its pytestmark.
+_MARKERS_BY_FOLDER = {"browser": pytest.mark.browser, "worker": pytest.mark.worker}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        if not item.path.is_relative_to(tests):
+            continue
+        folder = item.path.relative_to(tests).parts[0]
+        if folder in _MARKERS_BY_FOLDER:
+            item.add_marker(_MARKERS_BY_FOLDER[folder])
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Callable[[str], Path]:
+    """`corpus("naughty-strings/blns.json")` → its path under ../shared/data/;
+    the test fails with that path when it is missing."""
+    return corpus_path
+
+
+@pytest.fixture(scope="session")
+def naughty_strings(corpus: Callable[[str], Path]) -> list[str]:
+    """The Big List of Naughty Strings, each once, in the file's order."""
+    text = corpus("naughty-strings/blns.json").read_text(encoding="utf-8")
+    return list(dict.fromkeys(json.loads(text)))
 
 
 def demo_training_frames(n: int = 3000, seed: int = 11) -> tuple:

@@ -7,6 +7,12 @@ from django.db import models
 from cases.models import AuditEvent
 
 
+def _object_type(obj: models.Model) -> str:
+    # Options.model_name is the class name in lower case for every model; the
+    # stubs allow None only for Options not yet attached to a class.
+    return obj._meta.model_name or type(obj).__name__.lower()
+
+
 def audit_record(
     actor: str,
     action: str,
@@ -18,7 +24,7 @@ def audit_record(
     return AuditEvent.objects.create(
         actor=actor,
         action=action,
-        object_type=obj._meta.model_name,
+        object_type=_object_type(obj),
         object_id=str(obj.pk),
         before=before,
         after=after,
@@ -32,7 +38,7 @@ def audit_event(
     return AuditEvent(
         actor=actor,
         action=action,
-        object_type=obj._meta.model_name,
+        object_type=_object_type(obj),
         object_id=str(obj.pk),
         after=after,
     )

@@ -39,10 +39,11 @@ def idempotency_begin(
             return record, False
     except IntegrityError:
         pass
-    record = IdempotencyRecord.objects.filter(client=client, key=key).first()
-    if record is None:
+    existing = IdempotencyRecord.objects.filter(client=client, key=key).first()
+    if existing is None:
         # The first request crashed and forgot the key just now: retry.
         raise IdempotencyKeyInUse()
+    record = existing
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if record.completed_at is not None:

@@ -9,7 +9,7 @@ propensity estimates (weight 1/π) of precision and recall unbiased.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -131,9 +131,7 @@ def queue_mix_fill(now: datetime | None = None) -> QueueMixRun:
     now = now or timezone.now()
     last = QueueMixRun.objects.order_by("-window_end").first()
     start = (
-        last.window_end
-        if last
-        else now - timezone.timedelta(minutes=settings.QUEUE_MIX_MINUTES)
+        last.window_end if last else now - timedelta(minutes=settings.QUEUE_MIX_MINUTES)
     )
     window = Order.objects.filter(received_at__gte=start, received_at__lt=now)
     rng = np.random.default_rng()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,11 +23,11 @@ from cases.services.webhooks import webhook_events_emit
 from models_ml.feature_state import labels_record
 
 
-def actor_name(user: AbstractBaseUser) -> str:
+def actor_name(user: User) -> str:
     return f"user:{user.get_username()}"
 
 
-def _lease_end() -> timezone.datetime:
+def _lease_end() -> datetime:
     return timezone.now() + timedelta(minutes=settings.CASE_LEASE_MINUTES)
 
 
@@ -40,13 +40,13 @@ def _expire_stale_claims(case_ids: Sequence[int] | None = None) -> None:
     stale.update(released_at=timezone.now(), end=Claim.End.EXPIRED)
 
 
-def _statuses_for(user: AbstractBaseUser) -> list[str]:
+def _statuses_for(user: User) -> list[str]:
     if user.has_perm("cases.lead_case"):
         return [Case.Status.ESCALATED, Case.Status.QA, Case.Status.OPEN]
     return [Case.Status.QA, Case.Status.OPEN]
 
 
-def case_claim_next(user: AbstractBaseUser) -> Claim | None:
+def case_claim_next(user: User) -> Claim | None:
     """Claim the highest-priority case nobody holds; None if the queue is empty.
 
     Candidates are locked with SELECT … FOR UPDATE SKIP LOCKED, so concurrent
@@ -74,7 +74,7 @@ def case_claim_next(user: AbstractBaseUser) -> Claim | None:
     return None
 
 
-def _claim_first(user: AbstractBaseUser, status: str) -> Claim | None:
+def _claim_first(user: User, status: str) -> Claim | None:
     now = timezone.now()
     with transaction.atomic():
         candidates = Case.objects.filter(status=status).unclaimed(now).by_priority()
@@ -89,7 +89,7 @@ def _claim_first(user: AbstractBaseUser, status: str) -> Claim | None:
     return claim
 
 
-def case_claim(case: Case, user: AbstractBaseUser) -> Claim:
+def case_claim(case: Case, user: User) -> Claim:
     """Claim a given case (from the queue page); refused if someone holds it."""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
@@ -112,14 +112,14 @@ def case_claim(case: Case, user: AbstractBaseUser) -> Claim:
     return claim
 
 
-def _labelled_for_qa_by(case: Case, user: AbstractBaseUser) -> bool:
+def _labelled_for_qa_by(case: Case, user: User) -> bool:
     """A QA case is reviewed blind by someone other than its first reviewer."""
     return (
         case.status == Case.Status.QA and case.labels.filter(created_by=user).exists()
     )
 
 
-def case_release(claim_id: int, user: AbstractBaseUser) -> None:
+def case_release(claim_id: int, user: User) -> None:
     with transaction.atomic():
         claim = _live_claim(claim_id, user)
         claim.released_at, claim.end = timezone.now(), Claim.End.RELEASED
@@ -129,7 +129,7 @@ def case_release(claim_id: int, user: AbstractBaseUser) -> None:
         )
 
 
-def _live_claim(claim_id: int, user: AbstractBaseUser) -> Claim:
+def _live_claim(claim_id: int, user: User) -> Claim:
     """The caller's live lease, locked with its case; LeaseLost otherwise."""
     claim = Claim.objects.select_related("case").filter(pk=claim_id).first()
     if claim is None:
@@ -147,7 +147,7 @@ def _live_claim(claim_id: int, user: AbstractBaseUser) -> Claim:
 
 def case_decide(
     claim_id: int,
-    user: AbstractBaseUser,
+    user: User,
     *,
     value: str,
     reasons: Sequence[str],
@@ -219,7 +219,7 @@ def _status_after_decision(case: Case, label: Label) -> str:
     return Case.Status.DECIDED
 
 
-def case_escalate(claim_id: int, user: AbstractBaseUser, *, note: str) -> Case:
+def case_escalate(claim_id: int, user: User, *, note: str) -> Case:
     with transaction.atomic():
         claim = _live_claim(claim_id, user)
         case = claim.case
@@ -239,7 +239,7 @@ def case_escalate(claim_id: int, user: AbstractBaseUser, *, note: str) -> Case:
 
 
 def case_override(
-    case: Case, lead: AbstractBaseUser, *, value: str, reasons: Sequence[str], note: str
+    case: Case, lead: User, *, value: str, reasons: Sequence[str], note: str
 ) -> Label:
     """A lead's decision replaces the case's outcome; earlier labels stay."""
     if not lead.has_perm("cases.lead_case"):
@@ -284,7 +284,7 @@ def case_override(
     return label
 
 
-def case_reassign(case: Case, lead: AbstractBaseUser, to: AbstractBaseUser) -> Claim:
+def case_reassign(case: Case, lead: User, to: User) -> Claim:
     if not lead.has_perm("cases.lead_case"):
         raise CaseNotAvailable("only leads can reassign")
     with transaction.atomic():

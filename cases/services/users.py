@@ -1,7 +1,7 @@
 """Accounts and their roles (the groups created by migration 0004)."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,7 +14,7 @@ ROLES = ("reviewer", "lead", "admin")
 @transaction.atomic
 def user_create(
     username: str, password: str, role: str, email: str = "", *, actor: str = "system"
-) -> AbstractBaseUser:
+) -> User:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     users = get_user_model()

@@ -225,7 +225,7 @@ class _Loop:
         try:
             version = model_retrain()
         except TrainingDataError as exc:
-            training = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
+            training: dict[str, Any] = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
         else:
             self.last_trained = offset
             holdout = (version.metrics or {}).get("holdout") or {}

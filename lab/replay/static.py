@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,16 +103,15 @@ def replay_static_run(
     scores = frame["order_id"].map(probabilities).astype(float).fillna(0.0).to_numpy()
     cards = frame[source.card_field].to_numpy()
     frauds = frame[TRUTH_FIELD].to_numpy(dtype=int)
-    protocol = {
-        "first_day": int(days.min()),
-        "test_days": range(day_number(test_start), day_number(test_end)),
-        "delay_days": config.delay_days,
-        "k": config.k,
-    }
-    summary, results = handbook_protocol(days, cards, scores, frauds, **protocol)
-    perfect, _ = handbook_protocol(
-        days, cards, frauds.astype(float), frauds, **protocol
+    protocol = partial(
+        handbook_protocol,
+        first_day=int(days.min()),
+        test_days=range(day_number(test_start), day_number(test_end)),
+        delay_days=config.delay_days,
+        k=config.k,
     )
+    summary, results = protocol(days, cards, scores, frauds)
+    perfect, _ = protocol(days, cards, frauds.astype(float), frauds)
     on_test = days >= day_number(test_start)
     everything = ranking_metrics(frauds[on_test], scores[on_test])
     return {

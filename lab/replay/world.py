@@ -196,10 +196,10 @@ def reviews_decide(
         audit_event(
             REVIEWER,
             "case.decided",
-            label.case,
+            case,
             {"status": Case.Status.DECIDED, "label": label.value},
         )
-        for label in labels
+        for label, case in zip(labels, cases, strict=True)
     )
     return Reviews(
         decided=len(labels),

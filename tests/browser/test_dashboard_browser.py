@@ -24,7 +24,6 @@ pytestmark = [
 ]
 
 PASSWORD = "correct-horse-battery-9"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs/screenshots/dashboard.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -118,17 +117,22 @@ def _orders() -> None:
                 )
 
 
-def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
-    page = dashboard_page
+def _sign_in(page: Page, next_url: str) -> None:
     user_create("lead-browser", PASSWORD, "lead")
-    _orders()
-
-    page.goto("/login/?next=/dashboard/")
+    page.goto(f"/login/?next={next_url}")
     page.fill("input[name=username]", "lead-browser")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+
+
+def test_lead_filters_the_dashboard_and_downloads_a_csv(
+    dashboard_page: Page, screenshots: Path
+):
+    page = dashboard_page
+    _orders()
+    _sign_in(page, "/dashboard/")
     expect(page.locator("h1")).to_have_text("Queue and outcomes")
-    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.locator("svg.chart, div.chart-empty")).to_have_count(6)
 
     last = FIRST_DAY + timedelta(days=DAYS - 1)
     page.fill("#id_date_from", FIRST_DAY.isoformat())
@@ -141,8 +145,7 @@ def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
     caught = page.locator("#chart-caught_missed rect.bar")
     expect(caught.first).to_be_visible()
     assert page.locator("#chart-queue_precision polyline.series").count() == 3
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=screenshots / "dashboard.png", full_page=True)
 
     with page.expect_download() as download:
         page.click("a[data-csv=outcomes]")
@@ -154,3 +157,48 @@ def test_lead_filters_the_dashboard_and_downloads_a_csv(dashboard_page: Page):
     ]
     # Caught: .85 and .6 decided fraud, and on odd days the declined .97.
     assert [r[3] for r in rows[1:]] == ["2", "3", "2", "3", "2"]
+
+
+PAGES = {"overview": "/dashboard/", "reviewers": "/dashboard/reviewers/"}
+PAGES["models"] = "/dashboard/models/"
+RANGE = f"date_from={FIRST_DAY}&date_to={FIRST_DAY + timedelta(days=DAYS - 1)}"
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_every_page_fits_the_screen_with_charts_filling_their_card(
+    dashboard_page: Page, width: int, screenshots: Path
+):
+    page = dashboard_page
+    page.set_viewport_size({"width": width, "height": 900})
+    _orders()
+    _sign_in(page, "/dashboard/")
+
+    for name, url in PAGES.items():
+        page.goto(f"{url}?{RANGE}")
+        expect(page.locator("#dashboard-scope")).to_be_visible()
+        page.screenshot(
+            path=screenshots / f"dashboard-{name}-{width}.png", full_page=True
+        )
+        # The page's own content (the shared top bar is not the dashboard's).
+        overflow = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('main > *')].map("
+            "e => e.getBoundingClientRect().right)) - window.innerWidth"
+        )
+        assert overflow <= 0, f"{name} is wider than the screen by {overflow}px"
+        if width == 1440:
+            # Charts share their card's width (a lone chart beside an empty
+            # one keeps half of it).
+            for box in page.locator(".charts:not(:has(.chart-empty))").all():
+                inner = box.bounding_box()["width"]
+                used = sum(
+                    svg.bounding_box()["width"]
+                    for svg in box.locator("svg.chart").all()
+                )
+                assert used > 0.9 * inner, f"{name}: charts use {used} of {inner}px"
+
+
+def test_a_far_date_shows_the_fields_message(dashboard_page: Page):
+    page = dashboard_page
+    _sign_in(page, "/dashboard/?date_to=9999-12-31")
+
+    expect(page.locator("#id_date_to-error")).to_contain_text("Pick a date from")

@@ -18,6 +18,7 @@ LABEL_DELAY = timedelta(hours=6)
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_training_features_equal_intake_features(client_and_token, active_version):
     client, _token = client_and_token
     rows = generate_orders(300, seed=3, days=2)

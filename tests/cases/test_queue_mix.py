@@ -34,6 +34,7 @@ def _window(seed: int = 0) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_queue_mix_matches_configured_shares_and_records_probabilities(settings):
     settings.RISK_REVIEW_THRESHOLD = 0.3
     _window()
@@ -58,6 +59,7 @@ def test_queue_mix_matches_configured_shares_and_records_probabilities(settings)
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_audit_share_gives_unbiased_horvitz_thompson_totals(settings):
     _window(seed=1)
     windows = Order.objects.all()

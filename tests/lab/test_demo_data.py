@@ -256,6 +256,7 @@ def test_country_mismatch_is_a_useful_but_imperfect_signal(orders):
     assert mismatch_rate < 0.95
 
 
+@pytest.mark.slow
 def test_fifty_thousand_orders_stay_unique_and_ordered():
     # Speed is not asserted here (no timed tests); it was measured at 0.7-1.0 s.
     orders = generate_orders(50_000, seed=9)

@@ -31,6 +31,8 @@ from lab.replay.world import capacity_threshold
 from models_ml.models import ModelVersion, Score
 from tests.factories import OrderFactory
 
+pytestmark = pytest.mark.slow
+
 START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 

@@ -17,6 +17,7 @@ from tests.factories import order_payload
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_deploy_checks_pass_with_production_settings():
     env = {
         **os.environ,
@@ -64,6 +65,7 @@ def test_missing_secret_key_without_debug_fails_loudly(tmp_path):
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_local_run_reads_the_generated_secret_key(tmp_path):
     """`make run` writes var/secret_key; README commands pasted later use it."""
     (tmp_path / "secret_key").write_text("generated-by-make-run-" + "x" * 40 + "\n")

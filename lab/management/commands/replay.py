@@ -319,14 +319,15 @@ def _enqueued_tasks(*, run: bool) -> Iterator[None]:
     """
     from riskreview.celery import app
 
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager = run
+    saved = {"task_always_eager": app.conf.task_always_eager}
+    saved["broker_url"] = app.conf.broker_url
+    app.conf.update(task_always_eager=run)
     if not run:
-        app.conf.broker_url = "memory://localhost/"
+        app.conf.update(broker_url="memory://localhost/")
     try:
         yield
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
+        app.conf.update(saved)
 
 
 def _json_safe(value: Any) -> Any:

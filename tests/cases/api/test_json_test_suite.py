@@ -9,29 +9,30 @@ attributes, a valid document is stored exactly as written or refused with a
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from cases.models import Order
+from tests.corpora import corpus_names
 from tests.factories import order_payload
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SUITE = REPO_ROOT.parent / "shared" / "data" / "json-test-suite" / "test_parsing"
-FILES = sorted(p.name for p in SUITE.glob("*.json")) if SUITE.is_dir() else []
+pytestmark = pytest.mark.slow
+
+SUITE = "json-test-suite/test_parsing"
+FILES = corpus_names(SUITE, "*.json")
 ENDPOINTS = ["/api/v1/orders/", "/api/v1/orders/batch/"]
 
 
-def test_json_test_suite_is_present():
-    assert len(FILES) == 318
+def test_json_test_suite_is_present(corpus):
+    assert len(list(corpus(SUITE).glob("*.json"))) == 318
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_json_document_is_refused_without_storing(
-    name, post_bytes, assert_nothing_stored
+    name, post_bytes, assert_nothing_stored, corpus
 ):
-    body = (SUITE / name).read_bytes()
+    body = (corpus(SUITE) / name).read_bytes()
 
     responses = {path: post_bytes(path, body) for path in ENDPOINTS}
 
@@ -46,9 +47,9 @@ def test_json_document_is_refused_without_storing(
 
 @pytest.mark.parametrize("name", FILES)
 def test_json_document_inside_attributes_is_stored_verbatim_or_refused(
-    name, post_bytes
+    name, post_bytes, corpus
 ):
-    document = (SUITE / name).read_bytes()
+    document = (corpus(SUITE) / name).read_bytes()
     order = json.dumps(order_payload(attributes={"doc": None})).encode()
     body = order.replace(b'{"doc": null}', b'{"doc": ' + document + b"}")
 

@@ -8,16 +8,14 @@ next stores all the others.
 """
 
 import json
-from pathlib import Path
 
 import pytest
 
 from cases.models import Label, Order
 from tests.factories import order_payload
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BLNS = REPO_ROOT.parent / "shared" / "data" / "naughty-strings" / "blns.json"
-STRINGS = list(dict.fromkeys(json.loads(BLNS.read_text(encoding="utf-8"))))
+pytestmark = pytest.mark.slow
+
 BATCH = "/api/v1/orders/batch/"
 
 TEXT_FIELDS = [
@@ -69,14 +67,16 @@ def _refused_indexes(response, field: str) -> set[int]:
     return indexes
 
 
-def test_naughty_strings_are_present():
-    assert len(STRINGS) > 500
+def test_naughty_strings_are_present(naughty_strings):
+    assert len(naughty_strings) > 500
 
 
 @pytest.mark.parametrize("placement", PLACEMENTS)
-def test_naughty_string_is_stored_verbatim_or_refused(placement, post_bytes):
+def test_naughty_string_is_stored_verbatim_or_refused(
+    placement, post_bytes, naughty_strings
+):
     field, wrap = PLACEMENTS[placement]
-    strings = dict(enumerate(STRINGS))
+    strings = dict(enumerate(naughty_strings))
 
     first = post_bytes(BATCH, _json({"orders": _orders(field, wrap, strings)}))
     refused = set() if first.status_code == 200 else _refused_indexes(first, field)
@@ -92,7 +92,7 @@ def test_naughty_string_is_stored_verbatim_or_refused(placement, post_bytes):
 
 
 def test_naughty_string_in_outcome_note_is_stored_verbatim_or_refused(
-    api, client_and_token
+    api, client_and_token, naughty_strings
 ):
     client, _token = client_and_token
     orders = Order.objects.bulk_create(
@@ -103,10 +103,10 @@ def test_naughty_string_in_outcome_note_is_stored_verbatim_or_refused(
             amount="10.00",
             customer_id="c",
         )
-        for i in range(len(STRINGS))
+        for i in range(len(naughty_strings))
     )
 
-    for order, note in zip(orders, STRINGS, strict=True):
+    for order, note in zip(orders, naughty_strings, strict=True):
         response = api.generic(
             "POST",
             f"/api/v1/orders/{order.order_id}/outcomes/",

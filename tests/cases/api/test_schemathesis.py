@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 
 from riskreview.wsgi import application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 _document = SchemaGenerator().get_schema(request=None, public=True)
 schema = schemathesis.openapi.from_dict(

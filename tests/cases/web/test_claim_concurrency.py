@@ -74,6 +74,7 @@ def reviewers() -> list:
     return [user_create(f"r{i}", PASSWORD, "reviewer") for i in range(REVIEWERS)]
 
 
+@pytest.mark.slow
 def test_concurrent_reviewers_decide_every_case_exactly_once(settings, reviewers):
     settings.QA_SHARE = 0
     for round_ in range(ROUNDS):

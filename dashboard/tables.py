@@ -1,103 +1,89 @@
-"""The leads' metrics dashboard: three pages of SVG charts and tables, and a
-CSV export of every table. Leads only.
+"""The dashboard's tables: which page shows each, its columns, the selector
+that computes its rows, and how a cell is shown on the page and in a CSV.
 
-Every table is one entry of TABLES: which page shows it, its columns and the
-selector that computes its rows. Pages and CSV exports read rows through
-`_rows`, which caches them for CACHE_SECONDS per (table, dates, k), so a
+Every table is one entry of TABLES. Pages and CSV exports read rows through
+`table_rows`, which caches them for CACHE_SECONDS per (table, dates, k), so a
 CSV downloaded from the page it was viewed on is not computed twice.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from django import forms
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
 
-from cases import selectors_metrics as sm
-from cases.charts_metrics import Chart, model_charts, overview_charts, reviewer_charts
-
-lead_required = permission_required("cases.lead_case", raise_exception=True)
+from dashboard.selectors import (
+    agreement,
+    audit,
+    common,
+    drift,
+    outcomes,
+    ranking,
+    workload,
+)
+from models_ml.models import ModelVersion
 
 CACHE_SECONDS = 300
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 Rows = list[dict[str, Any]]
-
-
-class DashboardFilterForm(forms.Form):
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    k = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=10_000,
-        label="Capacity k (orders/day)",
-        widget=forms.NumberInput(attrs={"placeholder": "observed"}),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        last = data.get("date_to") or timezone.localdate()
-        first = data.get("date_from") or last - timedelta(days=DEFAULT_DAYS - 1)
-        if first > last:
-            raise ValidationError("“From” must not be after “To”.")
-        if (last - first).days >= MAX_DAYS:
-            raise ValidationError(f"Pick at most {MAX_DAYS} days.")
-        data["window"] = sm.MetricsWindow(first, last)
-        return data
-
-
-# --- Tables ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     title: str
-    kind: str = "int"  # day text int num ratio pct money hours seconds datetime
+    # day text flag int num ratio pct money hours seconds datetime
+    kind: str = "int"
 
 
-class _Inputs:
-    """What a table's rows depend on; the drift reference is read once."""
+class Inputs:
+    """What a table's rows depend on: the window, the capacity k (the one
+    asked for, else `ranking.default_capacity`) and the active version's
+    drift reference, each read once. Read inside `common.metrics_reads()`."""
 
-    def __init__(self, window: sm.MetricsWindow, k: int) -> None:
-        self.window, self.k = window, k
+    def __init__(self, window: common.MetricsWindow, k: int | None = None) -> None:
+        self.window, self.k_asked = window, k
 
     @cached_property
-    def reference(self) -> sm.Reference | None:
+    def observed_capacity(self) -> int:
+        return ranking.observed_capacity(self.window)
+
+    @cached_property
+    def k(self) -> int:
+        return self.k_asked or ranking.default_capacity(self.observed_capacity)
+
+    @cached_property
+    def active(self) -> ModelVersion | None:
+        return drift.active_version()
+
+    @cached_property
+    def reference(self) -> drift.Reference | None:
+        """Cached per active version, so a promotion shows at once."""
+        if self.active is None:
+            return None
+        key = f"dashboard:reference:v{self.active.pk}"
         return cache.get_or_set(
-            "dashboard:reference", sm.drift_reference, CACHE_SECONDS
+            key, lambda: drift.drift_reference(self.active), CACHE_SECONDS
         )
 
 
-def _agreement(i: _Inputs) -> Rows:
-    days, total = sm.daily_agreement(i.window)
+def _agreement(i: Inputs) -> Rows:
+    days, total = agreement.daily_agreement(i.window)
     return [*days, total]
 
 
 def _drift(
-    read: Callable[[sm.MetricsWindow, sm.Reference], Rows],
-) -> Callable[[_Inputs], Rows]:
-    return lambda i: read(i.window, i.reference) if i.reference else []
+    read: Callable[[common.MetricsWindow, drift.Reference], Rows],
+) -> Callable[[Inputs], Rows]:
+    return lambda i: (
+        [] if i.reference is None or i.reference.empty else read(i.window, i.reference)
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +91,7 @@ class TableSpec:
     page: str
     title: str
     columns: tuple[Column, ...]
-    read: Callable[[_Inputs], Rows]
+    read: Callable[[Inputs], Rows]
 
 
 C = Column
@@ -125,8 +111,9 @@ TABLES: dict[str, TableSpec] = {
             C("sample_frauds", "Sample frauds"),
             C("ap", "AP", "ratio"),
             C("auc", "ROC AUC", "ratio"),
+            C("small_sample", "Sample", "flag"),
         ),
-        lambda i: sm.daily_ranking(i.window, i.k),
+        lambda i: ranking.daily_ranking(i.window, i.k),
     ),
     "outcomes": TableSpec(
         "overview",
@@ -137,15 +124,17 @@ TABLES: dict[str, TableSpec] = {
             C("frauds", "Frauds"),
             C("caught", "Caught"),
             C("missed", "Missed"),
+            C("unscored", "Before any model"),
             C("caught_amount", "Amount saved", "money"),
             C("missed_amount", "Missed amount", "money"),
+            C("unscored_amount", "Before-model amount", "money"),
             C("false_positives", "False positives"),
             C("false_positives_amount", "False-positive cost", "money"),
             C("queue_decided", "High-risk decided"),
             C("queue_frauds", "of them fraud"),
             C("queue_precision", "Queue precision", "pct"),
         ),
-        lambda i: sm.daily_outcomes(i.window),
+        lambda i: outcomes.daily_outcomes(i.window),
     ),
     "ipw": TableSpec(
         "overview",
@@ -160,7 +149,7 @@ TABLES: dict[str, TableSpec] = {
             C("precision", "Precision", "pct"),
             C("recall", "Recall", "pct"),
         ),
-        lambda i: sm.ipw_estimates(i.window),
+        lambda i: audit.ipw_estimates(i.window),
     ),
     "decisions": TableSpec(
         "overview",
@@ -177,7 +166,7 @@ TABLES: dict[str, TableSpec] = {
             C("cases", "Cases"),
             C("review_rate", "Review rate", "pct"),
         ),
-        lambda i: sm.daily_decisions(i.window),
+        lambda i: outcomes.daily_decisions(i.window),
     ),
     "latency": TableSpec(
         "overview",
@@ -190,13 +179,13 @@ TABLES: dict[str, TableSpec] = {
             C("median_hours", "Median", "hours"),
             C("p90_hours", "90th pct.", "hours"),
         ),
-        lambda i: sm.daily_label_latency(i.window),
+        lambda i: outcomes.daily_label_latency(i.window),
     ),
     "workload": TableSpec(
         "reviewers",
         "Cases opened, decided and pending per day",
         (DAY, C("opened", "Opened"), C("closed", "Decided"), C("backlog", "Backlog")),
-        lambda i: sm.daily_workload(i.window),
+        lambda i: workload.daily_workload(i.window),
     ),
     "throughput": TableSpec(
         "reviewers",
@@ -210,7 +199,7 @@ TABLES: dict[str, TableSpec] = {
             C("median_seconds", "Median", "seconds"),
             C("p90_seconds", "90th pct.", "seconds"),
         ),
-        lambda i: sm.daily_throughput(i.window),
+        lambda i: workload.daily_throughput(i.window),
     ),
     "reviewers": TableSpec(
         "reviewers",
@@ -224,7 +213,7 @@ TABLES: dict[str, TableSpec] = {
             C("median_seconds", "Median", "seconds"),
             C("p90_seconds", "90th pct.", "seconds"),
         ),
-        lambda i: sm.reviewer_throughput(i.window),
+        lambda i: workload.reviewer_throughput(i.window),
     ),
     "agreement": TableSpec(
         "reviewers",
@@ -259,14 +248,15 @@ TABLES: dict[str, TableSpec] = {
             C("sample_frauds", "Sample frauds"),
             C("live_ap", "Live AP", "ratio"),
             C("live_auc", "Live AUC", "ratio"),
+            C("small_sample", "Live sample", "flag"),
         ),
-        lambda i: sm.model_version_metrics(i.window),
+        lambda i: drift.model_version_metrics(i.window),
     ),
     "score_drift": TableSpec(
         "models",
         "Score PSI per order day",
         (DAY, C("scored", "Scored"), C("psi", "PSI", "ratio")),
-        _drift(sm.score_drift),
+        _drift(drift.score_drift),
     ),
     "feature_drift": TableSpec(
         "models",
@@ -279,12 +269,12 @@ TABLES: dict[str, TableSpec] = {
             C("reference_missing", "Training missing", "pct"),
             C("current_missing", "Window missing", "pct"),
         ),
-        _drift(sm.feature_drift),
+        _drift(drift.feature_drift),
     ),
 }
 
 
-def _rows(slug: str, inputs: _Inputs) -> Rows:
+def table_rows(slug: str, inputs: Inputs) -> Rows:
     w = inputs.window
     key = f"dashboard:{slug}:{w.first}:{w.last}:{inputs.k}"
     return cache.get_or_set(key, lambda: TABLES[slug].read(inputs), CACHE_SECONDS)
@@ -303,6 +293,7 @@ def _display(value: Any, kind: str) -> str:
         return "∞"
     formats: dict[str, Callable[[Any], str]] = {
         "text": str,
+        "flag": lambda v: "too small" if v else "",
         "int": lambda v: f"{v:,.0f}",
         "num": lambda v: f"{v:,.1f}",
         "ratio": lambda v: f"{v:.3f}",
@@ -315,7 +306,7 @@ def _display(value: Any, kind: str) -> str:
     return formats[kind](value)
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if _missing(value):
         return ""
     if isinstance(value, date | datetime):
@@ -334,9 +325,11 @@ class Table:
     csv_url: str
 
 
-def _table(slug: str, rows: Rows, query: str) -> Table:
+def table_build(slug: str, rows: Rows, query: str) -> Table:
     columns = TABLES[slug].columns
-    numeric = {c.key: c.kind not in ("day", "text", "datetime") for c in columns}
+    numeric = {
+        c.key: c.kind not in ("day", "text", "flag", "datetime") for c in columns
+    }
     return Table(
         slug=slug,
         title=TABLES[slug].title,
@@ -347,111 +340,3 @@ def _table(slug: str, rows: Rows, query: str) -> Table:
         ],
         csv_url=f"{reverse('dashboard:export', args=[slug])}?{query}",
     )
-
-
-@dataclass(frozen=True)
-class Page:
-    title: str
-    template: str
-    charts: Callable[[list[date], dict[str, Rows]], list[Chart]]
-
-
-PAGES = {
-    "overview": Page("Queue and outcomes", "dashboard/overview.html", overview_charts),
-    "reviewers": Page("Review operations", "dashboard/reviewers.html", reviewer_charts),
-    "models": Page("Models and drift", "dashboard/models.html", model_charts),
-}
-
-
-# --- Views ----------------------------------------------------------------------
-
-
-def _filters(
-    request: HttpRequest,
-) -> tuple[DashboardFilterForm, sm.MetricsWindow | None]:
-    form = DashboardFilterForm(request.GET)
-    return form, form.cleaned_data["window"] if form.is_valid() else None
-
-
-def _page(request: HttpRequest, name: str) -> HttpResponse:
-    page = PAGES[name]
-    form, window = _filters(request)
-    context: dict[str, Any] = {
-        "form": form,
-        "page": name,
-        "title": page.title,
-        "dashboard_pages": [(slug, p.title) for slug, p in PAGES.items()],
-    }
-    if window is None:
-        return render(request, page.template, context, status=400)
-    slugs = [slug for slug, spec in TABLES.items() if spec.page == name]
-    with sm.metrics_reads():
-        k = form.cleaned_data["k"] or sm.observed_capacity(window)
-        inputs = _Inputs(window, k)
-        rows = {slug: _rows(slug, inputs) for slug in slugs}
-        reference = inputs.reference if name == "models" else None
-    query = urlencode({"date_from": window.first, "date_to": window.last, "k": k})
-    context |= {
-        "window": window,
-        "k": k,
-        "k_observed": not form.cleaned_data["k"],
-        "tables": {slug: _table(slug, rows[slug], query) for slug in slugs},
-        "charts": {c.slug: c for c in page.charts(window.days, rows)},
-        "reference": reference,
-        "limits": {
-            "cache_minutes": CACHE_SECONDS // 60,
-            "sample_per_day": sm.SAMPLE_PER_DAY,
-            "sample_per_version": sm.SAMPLE_PER_VERSION,
-            "drift_sample": sm.DRIFT_EDGE_SAMPLE,
-            "feature_sample": sm.FEATURE_SAMPLE,
-            "training_days": sm.TRAINING_WINDOW.days,
-            "drift_bins": sm.DRIFT_BINS,
-            "min_drift_scores": sm.MIN_DRIFT_SCORES,
-        },
-    }
-    return render(request, page.template, context)
-
-
-@require_GET
-@login_required
-@lead_required
-def overview(request: HttpRequest) -> HttpResponse:
-    return _page(request, "overview")
-
-
-@require_GET
-@login_required
-@lead_required
-def reviewers(request: HttpRequest) -> HttpResponse:
-    return _page(request, "reviewers")
-
-
-@require_GET
-@login_required
-@lead_required
-def models(request: HttpRequest) -> HttpResponse:
-    return _page(request, "models")
-
-
-@require_GET
-@login_required
-@lead_required
-def export(request: HttpRequest, table: str) -> HttpResponse:
-    spec = TABLES.get(table)
-    if spec is None:
-        raise Http404("no such table")
-    form, window = _filters(request)
-    if window is None:
-        return HttpResponse(
-            form.errors.as_text(), status=400, content_type="text/plain"
-        )
-    with sm.metrics_reads():
-        k = form.cleaned_data["k"] or sm.observed_capacity(window)
-        rows = _rows(table, _Inputs(window, k))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"{table}_{window.first}_{window.last}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow([c.key for c in spec.columns])
-    writer.writerows([_csv_cell(row.get(c.key)) for c in spec.columns] for row in rows)
-    return response

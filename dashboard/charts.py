@@ -3,8 +3,12 @@
 `chart()` turns series over categories (days, model versions) into geometry:
 bars, polylines, ticks and a legend, all in SVG user units. The template
 `dashboard/_chart.html` only draws what it is given, with Django's escaping,
-so there is no JavaScript and no charting library to ship. The `*_charts`
-functions at the end compose each dashboard page's charts from its tables.
+so there is no JavaScript and no charting library to ship. `dashboard.pages`
+composes each page's charts from its tables.
+
+A chart is drawn at its own width (WIDTH, or WIDE for a chart alone on its
+row) and scaled by CSS to the width of its box, so user units are close to
+pixels on a desktop screen.
 """
 
 from __future__ import annotations
@@ -12,12 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 PALETTE = ("#2f5bd3", "#c8322f", "#1f7a4d", "#b7791f", "#6b46c1", "#0e7490", "#667085")
-RULE_COLOR = "#b7791f"
-WIDTH, HEIGHT = 700, 270
+WIDTH, WIDE, HEIGHT = 700, 1400, 270
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 56, 30
 MAX_X_LABELS = 8
 CHAR_WIDTH = 6.6  # of 11px DejaVu Sans, to lay out the legend
@@ -142,12 +144,16 @@ def chart(
     lines: Mapping[str, Sequence[Value]] | None = None,
     bars: Mapping[str, Sequence[Value]] | None = None,
     rules: Mapping[str, float] | None = None,
+    notes: Mapping[str, Sequence[str]] | None = None,
     percent: bool = False,
+    width: int = WIDTH,
 ) -> Chart:
     """Bars (grouped per category) and lines over the same categories.
 
     Missing values (None, NaN, ±inf) leave a gap in a line and no bar.
     `rules` are labelled horizontal reference lines, such as PSI thresholds.
+    `notes` add a text per point of a series to its tooltip, such as the
+    sample size behind a share.
     """
     lines = {
         name: [_clean(v) for v in values] for name, values in (lines or {}).items()
@@ -156,9 +162,9 @@ def chart(
     rules = dict(rules or {})
     values = [v for s in (*lines.values(), *bars.values()) for v in s if v is not None]
     if not labels or not values:
-        return Chart(slug=slug, title=title, empty=True)
+        return Chart(slug=slug, title=title, width=width, empty=True)
     ticks = nice_ticks(min([0.0, *values]), max([*values, *rules.values()]))
-    base = Chart(slug=slug, title=title)
+    base = Chart(slug=slug, title=title, width=width, right=width - RIGHT)
     low, high = ticks[0], ticks[-1]
 
     def y(value: float) -> float:
@@ -170,15 +176,21 @@ def chart(
     def x(index: int) -> float:
         return round(base.left + band * (index + 0.5), 2)
 
-    def tip(label: str, name: str, value: float) -> str:
-        return f"{label} · {name}: {format_value(value, percent=percent)}"
+    index = {label: i for i, label in enumerate(labels)}
 
-    step = math.ceil(len(labels) / MAX_X_LABELS)
+    def tip(label: str, name: str, value: float) -> str:
+        note = (notes or {}).get(name)
+        text = f"{label} · {name}: {format_value(value, percent=percent)}"
+        return f"{text} ({note[index[label]]})" if note else text
+
+    step = math.ceil(len(labels) / max(MAX_X_LABELS * width // WIDTH, 1))
     names = [*bars, *lines]
     colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
     return Chart(
         slug=slug,
         title=title,
+        width=width,
+        right=base.right,
         x_ticks=[
             Tick(x(i), base.bottom + 16, text)
             for i, text in enumerate(labels)
@@ -265,148 +277,3 @@ def _keys(names: list[str], colors: dict[str, str], bars: dict) -> list[Key]:
         )
         position += 26 + len(name) * CHAR_WIDTH
     return keys
-
-
-# --- The dashboard's pages --------------------------------------------------------
-
-
-def _series(rows: Rows, key: str, scale: float = 1.0) -> list[Value]:
-    return [None if r.get(key) is None else r[key] * scale for r in rows]
-
-
-def _labels(days: list[date]) -> list[str]:
-    return [day.strftime("%b %d") for day in days]
-
-
-def overview_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
-    ranking, outcomes, decisions = t["ranking"], t["outcomes"], t["decisions"]
-    medians = {(r["day"], r["source"]): r["median_hours"] / 24 for r in t["latency"]}
-    latency = {
-        source: [medians.get((day, source)) for day in days]
-        for source in sorted({source for _day, source in medians})
-    }
-    labels = _labels(days)
-    return [
-        chart(
-            "queue_precision",
-            "Queue precision",
-            labels,
-            percent=True,
-            lines={
-                "P@k": _series(ranking, "p_at_k"),
-                "Card P@k": _series(ranking, "cp_at_k"),
-                "Decided high-risk cases that are fraud": _series(
-                    outcomes, "queue_precision"
-                ),
-            },
-        ),
-        chart(
-            "ranking",
-            "Recall@k, AP and ROC AUC",
-            labels,
-            percent=True,
-            lines={
-                "Recall@k": _series(ranking, "recall_at_k"),
-                "AP (sampled)": _series(ranking, "ap"),
-                "ROC AUC (sampled)": _series(ranking, "auc"),
-            },
-        ),
-        chart(
-            "caught_missed",
-            "Fraud caught vs missed (orders)",
-            labels,
-            bars={
-                "Caught": _series(outcomes, "caught"),
-                "Missed": _series(outcomes, "missed"),
-            },
-        ),
-        chart(
-            "amounts",
-            "Amount saved vs lost",
-            labels,
-            bars={
-                "Amount saved": _series(outcomes, "caught_amount"),
-                "Missed amount": _series(outcomes, "missed_amount"),
-                "False-positive cost": _series(outcomes, "false_positives_amount"),
-            },
-        ),
-        chart(
-            "review_rates",
-            "Review and decline rates",
-            labels,
-            percent=True,
-            lines={
-                "Review rate (cases / orders)": _series(decisions, "review_rate"),
-                "Model: review": _series(decisions, "review_share"),
-                "Model: decline": _series(decisions, "decline_share"),
-            },
-        ),
-        chart("latency", "Label latency (median days)", labels, lines=latency),
-    ]
-
-
-def reviewer_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
-    workload, throughput = t["workload"], t["throughput"]
-    agreement = t["agreement"][:-1]  # the last row is the whole range
-    labels = _labels(days)
-    return [
-        chart(
-            "volume_backlog",
-            "Review volume and backlog",
-            labels,
-            bars={
-                "Opened": _series(workload, "opened"),
-                "Decided": _series(workload, "closed"),
-            },
-            lines={"Backlog": _series(workload, "backlog")},
-        ),
-        chart(
-            "throughput",
-            "Reviewer throughput",
-            labels,
-            bars={"Decisions": _series(throughput, "decisions")},
-            lines={"Per active reviewer": _series(throughput, "per_reviewer")},
-        ),
-        chart(
-            "decision_time",
-            "Decision time (minutes)",
-            labels,
-            lines={
-                "Median": _series(throughput, "median_seconds", 1 / 60),
-                "90th percentile": _series(throughput, "p90_seconds", 1 / 60),
-            },
-        ),
-        chart(
-            "agreement",
-            "Reviewer agreement (QA double reviews)",
-            labels,
-            lines={
-                "Cohen's kappa": _series(agreement, "kappa"),
-                "Share agreeing": _series(agreement, "agreement_rate"),
-            },
-        ),
-    ]
-
-
-def model_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
-    versions = t["versions"]
-    return [
-        chart(
-            "versions",
-            "Model versions: AP and ROC AUC",
-            [v["version"] for v in versions],
-            bars={
-                "Holdout AP": _series(versions, "holdout_ap"),
-                "Live AP": _series(versions, "live_ap"),
-                "Holdout ROC AUC": _series(versions, "holdout_auc"),
-                "Live ROC AUC": _series(versions, "live_auc"),
-            },
-        ),
-        chart(
-            "score_drift",
-            "Score drift (PSI against the training window)",
-            _labels(days),
-            lines={"Score PSI": _series(t["score_drift"], "psi")},
-            rules={"moderate": 0.1, "major": 0.25},
-        ),
-    ]

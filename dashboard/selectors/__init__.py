@@ -1,0 +1,1 @@
+"""Reads for the leads' dashboard, one module per question."""

@@ -1,0 +1,110 @@
+"""Fixtures of the dashboard's tests: the hand-worked day, a lead, a model."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.test import Client
+
+from cases.models import Order
+from cases.services.users import user_create
+from models_ml.models import ModelVersion
+from tests.dashboard.data import (
+    D1,
+    D2,
+    PASSWORD,
+    at,
+    label,
+    reviewed,
+    scored_order,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The dashboard caches its rows; every test starts from the database."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world() -> dict[str, Order]:
+    """Day 1: six orders, worked through by hand in the selector tests.
+
+    order  score  decision  case            truth                     stopped
+    o1     .95    decline   audit π=.25     legitimate (merchant)     yes
+    o2     .80    review    high-risk       fraud (reviewer)          yes
+    o3     .50    review    high-risk       fraud (chargeback over a  no
+                                            reviewer's "legitimate")
+    o4     .10    approve   —               fraud (chargeback)        no
+    o5     .20    approve   audit π=.25     legitimate (reviewer)     no
+    o6     .05    approve   audit π=.25     fraud (reviewer)          yes
+    Day 2: o7 (.60, review, high-risk, decided fraud). o1 and o2 share card A.
+    """
+    o1 = scored_order(D1, 0.95, "30.00", card="card-A")
+    reviewed(o1, "audit", "legitimate", pi=0.25)
+    label(o1, "legitimate", "merchant", known_at=at(D1 + timedelta(days=3)))
+    o2 = scored_order(D1, 0.80, "100.00", card="card-A")
+    reviewed(o2, "high_risk", "fraud")
+    o3 = scored_order(D1, 0.50, "50.00", card="card-B")
+    reviewed(o3, "high_risk", "legitimate")
+    label(o3, "fraud", "chargeback", known_at=at(D1 + timedelta(days=20)))
+    o4 = scored_order(D1, 0.10, "20.00", card="card-C")
+    label(o4, "fraud", "chargeback", known_at=at(D1 + timedelta(days=30)))
+    o5 = scored_order(D1, 0.20, "10.00", card="card-D")
+    reviewed(o5, "audit", "legitimate", pi=0.25)
+    o6 = scored_order(D1, 0.05, "10.00", card="card-E")
+    reviewed(o6, "audit", "fraud", pi=0.25)
+    o7 = scored_order(D2, 0.60, "200.00", card="card-F")
+    reviewed(o7, "high_risk", "fraud")
+    return {"o1": o1, "o2": o2, "o3": o3, "o4": o4, "o5": o5, "o6": o6, "o7": o7}
+
+
+@pytest.fixture
+def reviewers() -> tuple[AbstractBaseUser, AbstractBaseUser]:
+    return (
+        user_create("rev-one", PASSWORD, "reviewer"),
+        user_create("rev-two", PASSWORD, "reviewer"),
+    )
+
+
+@pytest.fixture
+def active() -> ModelVersion:
+    version = ModelVersion.objects.create(
+        status=ModelVersion.Status.ACTIVE,
+        feature_names=["amount", "hour"],
+        metrics={"holdout": {"ap": 0.5, "auc": 0.8, "p_at_k": 0.4, "brier": 0.1}},
+    )
+    ModelVersion.objects.filter(pk=version.pk).update(created_at=at(D1, 0))
+    version.refresh_from_db()
+    return version
+
+
+@pytest.fixture
+def lead_client() -> Client:
+    client = Client()
+    client.force_login(user_create("lead-dash", PASSWORD, "lead"))
+    return client
+
+
+@pytest.fixture
+def reviewer_client() -> Client:
+    client = Client()
+    client.force_login(user_create("reviewer-dash", PASSWORD, "reviewer"))
+    return client
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def naughty_strings() -> list[str]:
+    """The Big List of Naughty Strings, read in place from ../shared/data."""
+    path = SHARED_DATA / "naughty-strings" / "blns.json"
+    if not path.exists():
+        pytest.fail(f"corpus missing: {path} (the shared data folder beside the repo)")
+    return json.loads(path.read_text(encoding="utf-8"))
