@@ -77,7 +77,12 @@ def case_claim_next(user: User) -> Claim | None:
 def _claim_first(user: User, status: str) -> Claim | None:
     now = timezone.now()
     with transaction.atomic():
-        candidates = Case.objects.filter(status=status).unclaimed(now).by_priority()
+        candidates = (
+            Case.objects.filter(status=status)
+            .unclaimed(now)
+            .not_deferred_for(user.pk, now)
+            .by_priority()
+        )
         if status == Case.Status.QA:
             candidates = candidates.exclude(labels__created_by=user)
         case = candidates.select_for_update(skip_locked=True, of=("self",)).first()
