@@ -33,7 +33,7 @@ help:
 	@echo "  run      migrate, collectstatic, seed demo data, train model, create demo users,"
 	@echo "           then start web + worker + beat (Procfile) on SQLite, no external services"
 	@echo "  dev      same preparation, then Procfile.dev (runserver with DEBUG=true)"
-	@echo "  test     ruff, migration check and pytest against PostgreSQL + Redis"
+	@echo "  test     ruff, import contracts, migration check and pytest against PostgreSQL + Redis"
 	@echo "  lint     ruff check + ruff format --check"
 	@echo "  format   ruff format + ruff check --fix"
 	@echo "  bench    run bench/run_all.py"
@@ -65,21 +65,23 @@ prepare: install var/secret_key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo --orders 5000 --seed 7
-	$(RUN_ENV) $(PY) manage.py train_model
+	$(RUN_ENV) $(PY) manage.py train_model --unless-active
 	$(RUN_ENV) $(PY) manage.py create_demo_users
 
 # honcho hands PORT (default 5000) to the first process; pin it to $PORT or 8000.
 run: prepare
-	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile -p "$${PORT:-8000}"
+	WEB_PORT="$${PORT:-8000}" $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile -p "$${PORT:-8000}"
 
 dev: prepare
-	DEBUG=true $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile.dev -p "$${PORT:-8000}"
+	DEBUG=true WEB_PORT="$${PORT:-8000}" $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile.dev -p "$${PORT:-8000}"
 
 # --- Quality -----------------------------------------------------------------
 
 test: install
 	@echo "==> ruff check"
 	$(VENV)/bin/ruff check .
+	@echo "==> import contracts (.importlinter)"
+	$(VENV)/bin/lint-imports
 	@echo "==> checking for missing migrations"
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run --settings=riskreview.settings_test
 	@echo "==> pytest"

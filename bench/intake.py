@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from cases.demo_data import DEFAULT_START, TRUTH_KEYS, generate_orders
+from lab.demo_data import DEFAULT_START, TRUTH_KEYS, generate_orders
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"

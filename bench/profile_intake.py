@@ -45,7 +45,7 @@ ROWS = [
     ("payload validation", 1),
     ("orders_ingest", 1),
     ("SQL: already-stored check", 2),
-    ("scores_compute", 2),
+    ("orders_score", 2),
     ("online_features", 3),
     ("history query (SQL + Django row decode)", 4),
     ("SQL: history query (execute)", 5),
@@ -157,9 +157,10 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
 
     import cases.apis
     import cases.authentication
+    import cases.datasets
     import cases.parsers
     import cases.services.intake
-    import models_ml.datasets
+    import cases.services.scoring
     import models_ml.scoring
     import models_ml.services
 
@@ -201,16 +202,16 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     patch(cases.apis, "orders_ingest", "orders_ingest")
     patch(cases.apis, "order_result_output", "response: order_result_output + render")
     patch(JSONRenderer, "render", "response: order_result_output + render")
-    patch(cases.services.intake, "scores_compute", "scores_compute")
+    patch(cases.services.intake, "orders_score", "orders_score")
     patch(cases.services.intake, "cases_open", "cases_open")
-    patch(models_ml.services, "online_features", "online_features")
+    patch(cases.services.scoring, "online_features", "online_features")
     patch(models_ml.services, "active_model", "active_model")
     patch(models_ml.services, "explanations_compute", "SHAP explanations_compute")
     for name in ("_feature_dicts", "_feature_dict"):
         if hasattr(models_ml.services, name):
             patch(models_ml.services, name, "feature dicts for Score.features")
     patch(models_ml.scoring.LoadedModel, "predict", "predict_proba")
-    patch(models_ml.datasets, "orders_frame", "orders_frame")
+    patch(cases.datasets, "orders_frame", "orders_frame")
     optional = {
         "labels_frame": "labels_frame",
         "_fraud_flags": "label query (SQL + rows)",
@@ -218,9 +219,9 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         "_labels_frame": "_labels_frame (label query + frame)",
     }
     for name, label in optional.items():
-        if hasattr(models_ml.datasets, name):
-            patch(models_ml.datasets, name, label)
-    patch(models_ml.datasets, "build_features", "build_features")
+        if hasattr(cases.datasets, name):
+            patch(cases.datasets, name, label)
+    patch(cases.datasets, "build_features", "build_features")
     patch(QuerySet, "bulk_create", "bulk_create ×N (INSERT SQL inside)")
     patch(BaseDatabaseWrapper, "commit", "COMMIT")
 

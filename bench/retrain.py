@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.retrain [--sizes 10000 100000 1000000] [--threads 1]
 
 For each size, a throwaway database ``riskreview_bench_retrain`` gets that many
-generated orders (``cases.demo_data``, 60 days), all labelled (known 7 days
+generated orders (``lab.demo_data``, 60 days), all labelled (known 7 days
 after the order), loaded with COPY. Then it times the real service
-``models_ml.services.model_train`` (reading the training set, point-in-time
+``models_ml.services.model_train`` on ``cases.datasets.training_set``
+(reading the training set, point-in-time
 features for every labelled order, the fit, the skops file, evaluation on
 the holdout), and its parts. Last, it re-scores 20,000 stored orders with
 ``cases.services.rescoring.orders_rescore`` (features, scores, SHAP for the
@@ -65,9 +66,9 @@ def _one_size(n: int, threads: int) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from cases.demo_data import generate_orders
+    from cases.datasets import training_set
     from cases.services.bulk import import_client
-    from models_ml.datasets import training_set
+    from lab.demo_data import generate_orders
     from models_ml.services import model_train
     from models_ml.training import model_fit
 
@@ -94,7 +95,7 @@ def _one_size(n: int, threads: int) -> dict:
     fit = time.perf_counter() - started
     settings.TRAINING_THREADS = threads
     started = time.perf_counter()
-    version = model_train(force=True)
+    version = model_train(training_set, force=True)
     total = time.perf_counter() - started
     return {
         "orders": n,

@@ -24,8 +24,8 @@ from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
 from cases.selectors import case_get_for_client, order_labels, order_latest_score
 from cases.services.intake import IntakeResult, orders_ingest
 from cases.services.outcomes import outcome_record
+from cases.services.scoring import orders_score
 from models_ml.models import Score
-from models_ml.services import scores_compute
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -169,7 +169,7 @@ def json_object(data: Any) -> dict:
 
 def _explained(order: Order, score: Score) -> Score:
     """Explain an order when asked about it, and keep the explanation."""
-    (fresh,) = scores_compute([order], explain=lambda _decision: True)
+    (fresh,) = orders_score([order], explain=lambda _decision: True)
     if fresh.model_version_id == score.model_version_id and fresh.contributions:
         with transaction.atomic():
             Score.objects.filter(pk=score.pk).update(

@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from cases.services import queue_mix, rescoring, retention, webhooks
+from cases.services import queue_mix, rescoring, retention, training, webhooks
+from models_ml.locks import TrainingInProgress
+from models_ml.services import TrainingDataError
 
 RESCORE_CHUNK = 1000
 
@@ -47,3 +49,29 @@ def webhook_deliveries_sweep() -> str:
 def orders_purge() -> str:
     report = retention.orders_purge()
     return f"{report.orders} orders purged"
+
+
+# The training tasks keep the names they had when they lived in models_ml, so
+# beat schedules and messages already queued still find them.
+@shared_task(name="models_ml.tasks.model_train", soft_time_limit=3000, time_limit=3300)
+def model_train(force: bool = False) -> str:  # noqa: FBT001, FBT002 - task argument
+    try:
+        version = training.model_retrain(force=force)
+    except TrainingInProgress:
+        return "skipped: a training is already running"
+    except TrainingDataError as exc:
+        return f"not trained: {exc}"
+    return f"v{version.pk} {version.status}"
+
+
+@shared_task(
+    name="models_ml.tasks.model_train_if_due", soft_time_limit=3000, time_limit=3300
+)
+def model_train_if_due() -> str:
+    try:
+        version = training.model_retrain_if_due()
+    except TrainingInProgress:
+        return "skipped: a training is already running"
+    except TrainingDataError as exc:
+        return f"not trained: {exc}"
+    return "not due" if version is None else f"v{version.pk} {version.status}"

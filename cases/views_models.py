@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.services.review import actor_name
+from cases.services.training import model_rollback
 from models_ml.models import ModelVersion
-from models_ml.services import model_rollback
 
 lead_required = permission_required("cases.lead_case", raise_exception=True)
 ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}

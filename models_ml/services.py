@@ -1,4 +1,9 @@
-"""Scoring, training, promotion and rollback: the model registry's write side."""
+"""Scoring, training and promotion: the model registry's write side.
+
+The registry knows nothing of cases: the review side reads orders and labels
+into frames and hands them in (`scores_compute`, `model_train`), and it
+orchestrates what follows a promotion (re-scoring, audit).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,19 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from models_ml.datasets import online_features, training_set
 from models_ml.explanations import explanations_compute
 from models_ml.features import FEATURE_NAMES
+from models_ml.frames import to_ms
 from models_ml.locks import training_lock
 from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
@@ -26,6 +33,7 @@ from models_ml.scoring import (
     decision_for,
     model_version_load,
 )
+from models_ml.training import TrainingSet
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +46,16 @@ class TrainingDataError(Exception):
 
 
 def scores_compute(
-    orders: Sequence[Any], explain: Callable[[str], bool] | None = None
+    orders: Sequence[Any],
+    features: pd.DataFrame,
+    explain: Callable[[str], bool] | None = None,
 ) -> list[Score]:
-    """Unsaved Score rows for `orders` with the active model.
+    """Unsaved Score rows for `orders` (one `features` row each) with the active
+    model.
 
     `explain(decision)` says which orders get SHAP reasons (the expensive
     step); without a model the decision is `review` and there is no score.
     """
-    features = online_features(orders)
     loaded = active_model()
     rows = features.to_numpy(dtype=float)
     probabilities = loaded.predict(rows) if loaded else [None] * len(orders)
@@ -80,17 +90,34 @@ def _feature_dicts(rows: np.ndarray) -> list[dict[str, float | None]]:
     return [dict(zip(FEATURE_NAMES, row, strict=True)) for row in values.tolist()]
 
 
-def model_train(*, force: bool = False, params: dict | None = None) -> ModelVersion:
-    """Train a challenger on every label known now, evaluate it, maybe promote.
+def model_train(
+    load: Callable[[], TrainingSet],
+    *,
+    force: bool = False,
+    params: dict | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    holdout_share: float = HOLDOUT_SHARE,
+) -> ModelVersion:
+    """Train a challenger on the labelled orders `load()` returns, evaluate it,
+    maybe promote it.
 
-    The most recent HOLDOUT_SHARE of labelled orders (by order time) is held
-    out; challenger and champion are compared on it. Unchanged training data
-    is not trained again unless `force`. Only one training runs at a time
-    (TrainingInProgress otherwise).
+    `window` keeps the orders created in [start, end). The most recent
+    `holdout_share` of them (by order time) is held out; challenger and
+    champion are compared on it. With `holdout_share=0` nothing is held out or
+    compared and the challenger is promoted (a protocol that trains on a whole
+    window). Unchanged training data is not trained again unless `force`.
+    Only one training runs at a time (TrainingInProgress otherwise); `load`
+    runs under that lock. Re-scoring after a promotion is the caller's.
     """
     with training_lock():
         _abandoned_trainings_fail()
-        return _model_train_locked(force=force, params=params)
+        return _model_train_locked(
+            load,
+            force=force,
+            params=params,
+            window=window,
+            holdout_share=holdout_share,
+        )
 
 
 def _abandoned_trainings_fail() -> None:
@@ -103,7 +130,14 @@ def _abandoned_trainings_fail() -> None:
         partial.unlink(missing_ok=True)
 
 
-def _model_train_locked(*, force: bool, params: dict | None) -> ModelVersion:
+def _model_train_locked(
+    load: Callable[[], TrainingSet],
+    *,
+    force: bool,
+    params: dict | None,
+    window: tuple[datetime, datetime] | None,
+    holdout_share: float,
+) -> ModelVersion:
     import sklearn
 
     from models_ml.artifacts import artifact_save
@@ -112,7 +146,9 @@ def _model_train_locked(*, force: bool, params: dict | None) -> ModelVersion:
     version = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
     started = time.perf_counter()
     try:
-        data = training_set()
+        data = load()
+        if window is not None:
+            data = data.between(to_ms(window[0]), to_ms(window[1]))
         _check_trainable(data.target)
         fingerprint = _fingerprint(data.order_ids, data.target)
         same = ModelVersion.objects.filter(data_fingerprint=fingerprint).exclude(
@@ -120,7 +156,7 @@ def _model_train_locked(*, force: bool, params: dict | None) -> ModelVersion:
         )
         if not force and same.exists():
             raise TrainingDataError("no new labels since the last training: skipped")
-        holdout = time_split(data.created_ts, HOLDOUT_SHARE)
+        holdout = time_split(data.created_ts, holdout_share)
         model = model_fit(
             data.features[~holdout],
             data.target[~holdout],
@@ -130,12 +166,7 @@ def _model_train_locked(*, force: bool, params: dict | None) -> ModelVersion:
         path, digest = artifact_save(
             model, settings.MODEL_DIR, f"model-v{version.pk}.skops"
         )
-        rows = data.features[holdout].to_numpy(dtype=float)
-        k = max(1, int(holdout.sum() * 0.05))
-        challenger = model_metrics(
-            data.target[holdout], model.predict_proba(rows)[:, 1], k
-        )
-        champion = _champion_metrics(rows, data.target[holdout], k)
+        challenger, champion = _holdout_metrics(model, data, holdout)
         version.artifact_path, version.sha256 = str(path), digest
         version.sklearn_version = sklearn.__version__
         version.feature_names = FEATURE_NAMES
@@ -162,6 +193,18 @@ def _model_train_locked(*, force: bool, params: dict | None) -> ModelVersion:
     return version
 
 
+def _holdout_metrics(
+    model: Any, data: TrainingSet, holdout: np.ndarray
+) -> tuple[dict | None, dict | None]:
+    """The challenger's and the champion's metrics on the held-out orders."""
+    if not holdout.any():
+        return None, None
+    rows = data.features[holdout].to_numpy(dtype=float)
+    k = max(1, int(holdout.sum() * 0.05))
+    challenger = model_metrics(data.target[holdout], model.predict_proba(rows)[:, 1], k)
+    return challenger, _champion_metrics(rows, data.target[holdout], k)
+
+
 def _check_trainable(target: np.ndarray) -> None:
     if len(target) < MIN_TRAINING_LABELS:
         raise TrainingDataError(
@@ -186,8 +229,10 @@ def _champion_metrics(rows: np.ndarray, target: np.ndarray, k: int) -> dict | No
     return {"version": champion.pk, **model_metrics(target, loaded.predict(rows), k)}
 
 
-def _beats(challenger: dict, champion: dict | None) -> tuple[bool, str]:
+def _beats(challenger: dict | None, champion: dict | None) -> tuple[bool, str]:
     metric = settings.MODEL_PRIMARY_METRIC
+    if challenger is None:
+        return True, "nothing held out: trained on the whole window"
     if champion is None:
         return True, "no comparable champion"
     ours, theirs = challenger[metric], champion[metric]
@@ -244,57 +289,10 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
                     update_fields=["status", "promoted_at", "promotion_reason"]
                 )
                 transaction.on_commit(active_model_forget)
-                transaction.on_commit(_rescore_enqueue)
                 return version
         except IntegrityError:
             log.info("promotion of v%s lost a race, retrying", version_id)
     raise RuntimeError(f"could not promote v{version_id}")
-
-
-def model_rollback(version_id: int, *, actor: str) -> ModelVersion:
-    """Make an earlier version active again (it must have been trained fine)."""
-    from cases.services.audit import audit_record
-
-    previous = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    version = model_promote(version_id, reason=f"rollback by {actor}")
-    audit_record(
-        actor,
-        "model.rollback",
-        version,
-        before={"active": previous.pk if previous else None},
-        after={"active": version.pk},
-    )
-    return version
-
-
-def _rescore_enqueue() -> None:
-    from cases.tasks import cases_rescore
-
-    cases_rescore.delay()
-
-
-def labels_since_last_training() -> int:
-    """Labels created since the newest training that produced a model."""
-    from cases.models import Label
-
-    last = (
-        ModelVersion.objects.exclude(
-            status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING]
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    labels = Label.objects.all()
-    if last is not None:
-        labels = labels.filter(created_at__gt=last.created_at)
-    return labels.count()
-
-
-def model_train_if_due() -> ModelVersion | None:
-    """Train when RETRAIN_MIN_NEW_LABELS labels arrived since the last model."""
-    if labels_since_last_training() < settings.RETRAIN_MIN_NEW_LABELS:
-        return None
-    return model_train()
 
 
 _SCORE_COLUMNS = (

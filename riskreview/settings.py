@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "cases",
     "models_ml",
     "dashboard",
+    "lab",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from cases.views_auth import ThrottledLoginView
+from riskreview.views import favicon
 
 urlpatterns = [
     path("", include("cases.web_urls")),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon),
     path("api/v1/", include("cases.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from cases.demo_data import generate_orders
 from cases.services.clients import api_client_create
+from lab.demo_data import generate_orders
 from models_ml.artifacts import artifact_save
 from models_ml.features import HISTORY_COLUMNS, build_features
 from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame

@@ -1,8 +1,9 @@
 """Importing order history from warehouse exports (CSV or Parquet): no scoring.
 
 A file is read chunk by chunk, so only one chunk of rows is ever held as Python
-dicts. Each row is normalised (column mapping, naive timestamps as UTC, integer
-ids as text, float amounts to cents), validated by `OrderIn` exactly as the API
+dicts. Each row is normalised (column mapping, timestamps by an optional format
+and zone, integer ids as text, integer IPv4 addresses as dotted quads, float
+amounts to cents), validated by `OrderIn` exactly as the API
 does, and the valid rows of a chunk are stored by `orders_bulk_load` in one
 transaction. Orders already stored for the client are skipped, so an interrupted
 or repeated import can simply be run again.
@@ -11,12 +12,14 @@ or repeated import can simply be run again.
 from __future__ import annotations
 
 import csv
+import hashlib
+import ipaddress
 import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,9 +36,10 @@ from cases.services.bulk import orders_bulk_load
 ORDER_FIELDS = tuple(OrderIn.model_fields)
 REQUIRED_FIELDS = tuple(n for n, f in OrderIn.model_fields.items() if f.is_required())
 # row: 1-based among data rows, the header not counted (CSV: line number - 1).
-REJECT_COLUMNS = ("row", "order_id", "field", "reason")
+REJECT_COLUMNS = ("row", "order_id", "field", "value", "reason")
 _DATETIME_FIELDS = frozenset({"created_at", "account_created_at"})
 _NUMBER = re.compile(r"\d+(\.\d+)?")  # an epoch, not an ISO basic-format date
+_IPV4_SPACE = 2**32
 _CSV_ENCODING = "utf-8-sig"  # tolerates the BOM some exporters write
 
 
@@ -47,6 +51,22 @@ class LabelSpec:
     column: str
     fraud_values: frozenset[str] = frozenset({"1", "true", "fraud"})  # lower case
     delay: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """How to read values that exports write in their own ways.
+
+    `time_format`: a strptime format for timestamps (e.g. US-style
+    `%m/%d/%Y %H:%M`); `timezone`: the zone of naive timestamps (default UTC);
+    `generate_order_ids`: the file has no order id column, so each row gets
+    `gen-` + a hash of its mapped values (a re-run of the same file gives the
+    same ids, so the import stays idempotent; two identical rows are one order).
+    """
+
+    time_format: str | None = None
+    timezone: tzinfo = UTC
+    generate_order_ids: bool = False
 
 
 @dataclass
@@ -73,6 +93,7 @@ class _Plan:
     fields: dict[str, str]  # source column -> OrderIn field
     extras: list[str] = field(default_factory=list)
     label: LabelSpec | None = None
+    read: ReadSpec = field(default_factory=ReadSpec)
 
     @property
     def columns(self) -> list[str]:
@@ -116,6 +137,7 @@ def orders_import_file(
     chunk_size: int = 5000,
     extra_to_attributes: bool = False,
     label: LabelSpec | None = None,
+    read: ReadSpec | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Store the file's valid orders for `client`; write one rejects line per error.
@@ -131,7 +153,9 @@ def orders_import_file(
     if chunk_size < 1:
         raise ValidationError("chunk size must be at least 1")
     kind, columns, _rows = _file_header(path)
-    plan = _plan(columns, mapping or {}, label, extras=extra_to_attributes)
+    plan = _plan(
+        columns, mapping or {}, label, read or ReadSpec(), extras=extra_to_attributes
+    )
     rejects_path = rejects_path or default_rejects_path(path)
     report = ImportReport(rejects_path=rejects_path)
     # Rewritten on every run, so a stale file never outlives a fixed import.
@@ -165,8 +189,7 @@ def _chunk_import(
         except PayloadError as exc:
             rejected += 1
             rejects.writerows(
-                [number, data.get("order_id", ""), _error_field(err), err["msg"]]
-                for err in exc.errors()
+                _reject_line(number, data, err, plan.read) for err in exc.errors()
             )
             continue
         if order.order_id in payloads:
@@ -182,9 +205,16 @@ def _chunk_import(
     report.already_present += len(rows) - rejected - stored
 
 
-def _error_field(error: Any) -> str:
+def _reject_line(
+    number: int, data: Mapping[str, Any], error: Any, read: ReadSpec
+) -> list[Any]:
     # Only the top-level name: union members add validator names to the loc.
-    return str(error["loc"][0]) if error["loc"] else ""
+    name = str(error["loc"][0]) if error["loc"] else ""
+    reason = error["msg"]
+    if name in _DATETIME_FIELDS and read.time_format is None:
+        reason += " (for another layout, pass --time-format, e.g. '%m/%d/%Y %H:%M')"
+    value = "" if name not in data else str(data[name])[:200]
+    return [number, data.get("order_id", ""), name, value, reason]
 
 
 # --- Files --------------------------------------------------------------------
@@ -245,6 +275,7 @@ def _plan(
     columns: list[str],
     mapping: Mapping[str, str],
     label: LabelSpec | None,
+    read: ReadSpec,
     *,
     extras: bool,
 ) -> _Plan:
@@ -265,15 +296,22 @@ def _plan(
             and column not in mapping.values()
         ):
             fields[column] = column
+    generated = {"order_id"} if read.generate_order_ids else set()
+    if generated & set(fields.values()):
+        raise ValidationError(
+            "the file has an order id column: drop --generate-order-id, "
+            "or the file's ids would be replaced"
+        )
     for required in REQUIRED_FIELDS:
-        if required not in fields.values():
+        if required not in fields.values() and required not in generated:
+            hint = " or pass --generate-order-id" if required == "order_id" else ""
             raise ValidationError(
                 f"the file has no column for required field {required!r}: "
-                f"map one with --map COLUMN={required}"
+                f"map one with --map COLUMN={required}{hint}"
             )
     used = {*fields, *label_columns}
     rest = [c for c in columns if c not in used] if extras else []
-    return _Plan(fields=fields, extras=rest, label=label)
+    return _Plan(fields=fields, extras=rest, label=label, read=read)
 
 
 # --- Rows ---------------------------------------------------------------------
@@ -284,8 +322,14 @@ def _payload(row: Mapping[str, Any], plan: _Plan) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for source, name in plan.fields.items():
         value = row[source]
-        if not _missing(value):
+        if _missing(value):
+            continue
+        if name in _DATETIME_FIELDS:
+            data[name] = _datetime(value, plan.read)
+        else:
             data[name] = _CONVERTERS.get(name, _text)(value)
+    if plan.read.generate_order_ids:
+        data["order_id"] = _generated_order_id(row, plan)
     extras = {c: _json_value(row[c]) for c in plan.extras if not _missing(row[c])}
     if extras:
         attributes = data.get("attributes", {})
@@ -305,9 +349,21 @@ def _missing(value: Any) -> bool:
     )
 
 
-def _datetime(value: Any) -> Any:
-    """Naive means UTC. Epoch seconds or millis (numbers or digit strings; above
-    2e10 read as millis, as pydantic does) become UTC datetimes."""
+def _generated_order_id(row: Mapping[str, Any], plan: _Plan) -> str:
+    values = [str(row[source]) for source in plan.fields]
+    digest = hashlib.sha256(json.dumps(values).encode()).hexdigest()
+    return f"gen-{digest[:24]}"
+
+
+def _datetime(value: Any, read: ReadSpec) -> Any:
+    """Naive means the import's time zone (UTC by default). With a time format,
+    text is parsed by it. Epoch seconds or millis (numbers or digit strings;
+    above 2e10 read as millis, as pydantic does) become UTC datetimes."""
+    if isinstance(value, str) and read.time_format is not None:
+        try:
+            value = datetime.strptime(value.strip(), read.time_format)
+        except ValueError:
+            return value  # OrderIn says what is wrong with it
     if isinstance(value, str) and _NUMBER.fullmatch(value):
         value = float(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -324,7 +380,7 @@ def _datetime(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=read.timezone)
     return value
 
 
@@ -348,6 +404,19 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _ip_address(value: Any) -> Any:
+    """Exports often keep IPv4 addresses as integers (or floats, with noise
+    after the point): 3232235777 is 192.168.1.1. Text stays text."""
+    number = value
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        number = float(value)
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        if 0 <= number < _IPV4_SPACE:
+            return str(ipaddress.IPv4Address(int(number)))
+        return str(value)  # OrderIn says what is wrong with it
+    return value
+
+
 def _attributes(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -362,10 +431,9 @@ def _passthrough(value: Any) -> Any:
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    **dict.fromkeys(_DATETIME_FIELDS, _datetime),
     "amount": _amount,
     "attributes": _attributes,
-    "ip_address": _passthrough,
+    "ip_address": _ip_address,
     "item_count": _passthrough,
 }
 

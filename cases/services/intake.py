@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from cases.models import ApiClient, AuditEvent, Case, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
+from cases.services.scoring import orders_score
 from models_ml.models import Score
-from models_ml.services import scores_compute, scores_save
+from models_ml.services import scores_save
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def _ingest_once(
     ]
     by_id: dict[str, IntakeResult] = {}
     if fresh:
-        scores = scores_compute(
+        scores = orders_score(
             fresh, explain=lambda d: explain_all or d != Score.Decision.APPROVE
         )
         with transaction.atomic():

@@ -10,10 +10,11 @@ from django.db.models import Max
 
 from cases.models import Case, Order
 from cases.services.intake import case_priority, case_top_reason, cases_open
+from cases.services.scoring import orders_score
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import Score
 from models_ml.scoring import active_model
-from models_ml.services import scores_compute, scores_save
+from models_ml.services import scores_save
 
 BATCH_SIZE = 500
 RECENT = timedelta(days=7)
@@ -57,7 +58,7 @@ def _rescore_batch(ids: list[int]) -> int:
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = scores_compute(orders, explain=lambda d: d != Score.Decision.APPROVE)
+    scores = orders_score(orders, explain=lambda d: d != Score.Decision.APPROVE)
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)

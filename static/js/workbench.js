@@ -66,4 +66,14 @@
     if (target.dataset.decision) decide(target);
     else target.click();
   });
+  // On a phone the queue's filters would fill the first screen: fold them
+  // unless one is in use.
+  document.addEventListener("DOMContentLoaded", function () {
+    const panel = document.querySelector("details.filter-panel");
+    if (!panel || !window.matchMedia("(max-width: 760px)").matches) return;
+    const used = Array.from(panel.querySelectorAll("input, select")).some(function (field) {
+      return field.name !== "status" && field.value !== "";
+    });
+    if (!used) panel.open = false;
+  });
 })();

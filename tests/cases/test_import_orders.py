@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -157,13 +158,14 @@ def test_rejected_rows_land_in_rejects_file_and_valid_rows_are_stored(db, tmp_pa
         "imp-0004",
     }
     header, *lines = _rejects(tmp_path / "orders.csv.rejects.csv")
-    assert header == ["row", "order_id", "field", "reason"]
+    assert header == ["row", "order_id", "field", "value", "reason"]
     assert [line[:3] for line in lines] == [
         ["2", "imp-0002", "amount"],
         ["3", "imp-0003", "email"],
         ["3", "imp-0003", "billing_country"],
     ]
-    assert "greater than or equal to 0" in lines[0][3]
+    assert lines[0][3] == "-5"
+    assert "greater than or equal to 0" in lines[0][4]
 
 
 def test_rejects_go_to_the_given_file(db, tmp_path):
@@ -240,3 +242,116 @@ def test_epoch_seconds_and_millis_are_read_as_utc(db, tmp_path):
     _import(path)
 
     assert list(Order.objects.values_list("created_at", flat=True)) == [BASE_TIME] * 2
+
+
+# --- Foreign exports: no order id, US-style local times, integer IPs -----------
+
+
+def _foreign_export(n: int = 40) -> pd.DataFrame:
+    """Generated orders laid out like a public e-commerce fraud export: no order
+    id, naive US-style local times, the IPv4 address as a float, a 0/1 class."""
+    from lab.demo_data import generate_orders
+
+    rows = generate_orders(n, seed=5)
+    eastern = ZoneInfo("America/New_York")
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(eastern).strftime("%m/%d/%Y %H:%M")
+
+    return pd.DataFrame(
+        {
+            "user_id": [r["customer_id"] for r in rows],
+            "signup_time": [local(r["account_created_at"]) for r in rows],
+            "purchase_time": [local(r["created_at"]) for r in rows],
+            "purchase_value": [str(r["amount"]) for r in rows],
+            "device_id": [r["device_id"] for r in rows],
+            "ip_address": [f"{3232235777 + i}.{i * 37 % 100:02d}" for i in range(n)],
+            "class": [int(r["is_fraud"]) for r in rows],
+        }
+    )
+
+
+FOREIGN_ARGS = [
+    *("--map", "user_id=customer_id", "--map", "signup_time=account_created_at"),
+    *("--map", "purchase_time=created_at", "--map", "purchase_value=amount"),
+    *("--label-column", "class", "--generate-order-id"),
+    *("--time-format", "%m/%d/%Y %H:%M", "--timezone", "America/New_York"),
+]
+
+
+def test_foreign_export_imports_with_generated_ids_local_times_and_integer_ips(
+    db, tmp_path
+):
+    frame = _foreign_export()
+    path = _write(frame, tmp_path / "fraud_data.csv")
+
+    first = _import(path, *FOREIGN_ARGS)
+    again = _import(path, *FOREIGN_ARGS)
+
+    assert first.startswith("read 40 / stored 40 / already present 0 / rejected 0")
+    assert again.startswith("read 40 / stored 0 / already present 40 / rejected 0")
+    order = Order.objects.get(ip_address="192.168.1.1")
+    assert order.order_id.startswith("gen-")
+    eastern = ZoneInfo("America/New_York")
+    written = datetime.strptime(frame["purchase_time"][0], "%m/%d/%Y %H:%M")
+    assert order.created_at == written.replace(tzinfo=eastern)
+    assert Label.objects.count() == 40
+
+
+def test_us_style_times_without_a_format_are_rejected_naming_row_and_value(
+    db, tmp_path
+):
+    frame = _orders(2, created_at=["2/24/2015 22:55", BASE_TIME.isoformat()])
+    path = _write(frame, tmp_path / "orders.csv")
+
+    summary = _import(path)
+
+    assert "stored 1 / already present 0 / rejected 1" in summary
+    _header, line = _rejects(tmp_path / "orders.csv.rejects.csv")
+    assert line[:4] == ["1", "imp-0001", "created_at", "2/24/2015 22:55"]
+    assert "--time-format" in line[4]
+
+
+def test_a_file_without_order_ids_names_the_generate_option(db, tmp_path):
+    path = _write(_orders().drop(columns="order_id"), tmp_path / "orders.csv")
+
+    with pytest.raises(CommandError, match="--generate-order-id"):
+        _import(path)
+
+
+def test_generated_ids_are_refused_when_the_file_has_ids(db, tmp_path):
+    path = _write(_orders(), tmp_path / "orders.csv")
+
+    with pytest.raises(CommandError, match="has an order id column"):
+        _import(path, "--generate-order-id")
+
+
+def test_an_unknown_timezone_is_refused(db, tmp_path):
+    path = _write(_orders(), tmp_path / "orders.csv")
+
+    with pytest.raises(CommandError, match="--timezone 'Mars/Olympus': unknown"):
+        _import(path, "--timezone", "Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("3232235777", "192.168.1.1"),
+        ("3232235777.8125", "192.168.1.1"),
+        ("0", "0.0.0.0"),
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_integer_ipv4_addresses_become_dotted_quads(db, tmp_path, written, stored):
+    path = _write(_orders(1, ip_address=[written]), tmp_path / "orders.csv")
+
+    _import(path)
+
+    assert Order.objects.get().ip_address == stored
+
+
+def test_an_integer_beyond_ipv4_is_rejected(db, tmp_path):
+    path = _write(_orders(1, ip_address=["4294967296"]), tmp_path / "orders.csv")
+
+    assert "rejected 1" in _import(path)

@@ -1,26 +1,26 @@
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.db import connection
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
+from cases.datasets import training_set
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
+from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion
-from models_ml.services import (
-    TrainingDataError,
-    model_promote,
-    model_rollback,
-    model_train,
-)
+from models_ml.services import TrainingDataError, model_promote, model_train
 
 FAST = {"max_iter": 40}
 
 
-def _load_labelled_orders(n: int = 1500, seed: int = 2) -> None:
-    from datetime import timedelta
+def from_ms(ms: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(ms))
 
+
+def _load_labelled_orders(n: int = 1500, seed: int = 2) -> None:
     rows = generate_orders(n, seed=seed, days=20)
     payloads = [
         OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
@@ -47,7 +47,7 @@ def model_dir(settings, tmp_path) -> Path:
 def test_first_model_is_trained_saved_and_promoted(model_dir):
     _load_labelled_orders()
 
-    version = model_train(params=FAST)
+    version = model_train(training_set, params=FAST)
 
     assert version.status == ModelVersion.Status.ACTIVE
     assert Path(version.artifact_path).parent == model_dir
@@ -59,10 +59,10 @@ def test_first_model_is_trained_saved_and_promoted(model_dir):
 @pytest.mark.django_db
 def test_unchanged_labels_are_not_trained_again(model_dir):
     _load_labelled_orders()
-    model_train(params=FAST)
+    model_train(training_set, params=FAST)
 
     with pytest.raises(TrainingDataError, match="no new labels"):
-        model_train(params=FAST)
+        model_train(training_set, params=FAST)
 
     assert ModelVersion.objects.filter(status="active").count() == 1
 
@@ -70,9 +70,9 @@ def test_unchanged_labels_are_not_trained_again(model_dir):
 @pytest.mark.django_db
 def test_worse_challenger_is_rejected_and_champion_stays(model_dir):
     _load_labelled_orders()
-    champion = model_train(params=FAST)
+    champion = model_train(training_set, params=FAST)
 
-    weak = model_train(force=True, params={"max_iter": 1, "max_depth": 1})
+    weak = model_train(training_set, force=True, params={"max_iter": 1, "max_depth": 1})
 
     assert weak.status == ModelVersion.Status.REJECTED
     assert weak.metrics["holdout"]["ap"] < weak.metrics["champion"]["ap"]
@@ -83,7 +83,7 @@ def test_worse_challenger_is_rejected_and_champion_stays(model_dir):
 @pytest.mark.django_db
 def test_too_few_labels_fail_visibly(model_dir):
     with pytest.raises(TrainingDataError):
-        model_train()
+        model_train(training_set)
 
     failed = ModelVersion.objects.get()
     assert failed.status == ModelVersion.Status.FAILED
@@ -91,17 +91,23 @@ def test_too_few_labels_fail_visibly(model_dir):
 
 
 @pytest.mark.django_db
-def test_rollback_restores_an_earlier_version(model_dir):
+def test_a_window_without_holdout_trains_on_the_window_and_promotes(model_dir):
     _load_labelled_orders()
-    first = model_train(params=FAST)
-    second = model_train(force=True, params={**FAST, "learning_rate": 0.2})
-    model_promote(second.pk, reason="newer")
+    data = training_set()
+    start_ms, end_ms = np.quantile(data.created_ts, [0.25, 0.75]).astype(int)
+    inside = (data.created_ts >= start_ms) & (data.created_ts < end_ms)
 
-    model_rollback(first.pk, actor="user:lead")
+    version = model_train(
+        training_set,
+        params=FAST,
+        window=(from_ms(start_ms), from_ms(end_ms)),
+        holdout_share=0.0,
+    )
 
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.status, second.status) == ("active", "retired")
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert version.training_rows == int(inside.sum())
+    assert version.label_counts["fraud"] == int(data.target[inside].sum())
+    assert version.metrics == {"holdout": None, "champion": None}
 
 
 @pytest.mark.django_db(transaction=True)

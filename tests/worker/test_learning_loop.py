@@ -5,15 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
+from cases.datasets import training_set
 from cases.models import Case, Label
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.intake import orders_ingest
+from cases.tasks import model_train as model_train_task
+from cases.tasks import model_train_if_due
+from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion, Score
 from models_ml.services import model_train
-from models_ml.tasks import model_train as model_train_task
-from models_ml.tasks import model_train_if_due
 from tests.worker.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -41,7 +42,7 @@ def _history(n: int = 2000) -> list[dict]:
 
 
 def _weak_champion() -> ModelVersion:
-    return model_train(params={"max_iter": 1, "max_depth": 1})
+    return model_train(training_set, params={"max_iter": 1, "max_depth": 1})
 
 
 def test_new_labels_retrain_promote_and_rescore_open_cases(worker, settings):

@@ -4,6 +4,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,6 +13,7 @@ from tqdm import tqdm
 from cases.services.bulk import import_client
 from cases.services.imports import (
     LabelSpec,
+    ReadSpec,
     column_mapping_parse,
     orders_file_row_count,
     orders_import_file,
@@ -50,6 +52,21 @@ class Command(BaseCommand):
             help="Comma-separated label values meaning fraud; any other is legit.",
         )
         parser.add_argument("--label-delay-days", type=float, default=7)
+        parser.add_argument(
+            "--time-format",
+            help="strptime format of the file's timestamps, e.g. '%%m/%%d/%%Y %%H:%%M' "
+            "(default: ISO 8601 or epoch seconds/millis).",
+        )
+        parser.add_argument(
+            "--timezone",
+            default="UTC",
+            help="Time zone of timestamps without one, e.g. America/New_York.",
+        )
+        parser.add_argument(
+            "--generate-order-id",
+            action="store_true",
+            help="The file has no order id: derive one from each row's values.",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
         if options["label_delay_days"] < 0:
@@ -63,6 +80,15 @@ class Command(BaseCommand):
                 ),
                 delay=timedelta(days=options["label_delay_days"]),
             )
+        try:
+            zone = ZoneInfo(options["timezone"])
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CommandError(f"--timezone {options['timezone']!r}: unknown") from exc
+        read = ReadSpec(
+            time_format=options["time_format"],
+            timezone=zone,
+            generate_order_ids=options["generate_order_id"],
+        )
         path = options["path"]
         try:
             mapping = column_mapping_parse(options["map"])
@@ -81,6 +107,7 @@ class Command(BaseCommand):
                     chunk_size=options["chunk_size"],
                     extra_to_attributes=options["extra_to_attributes"],
                     label=label,
+                    read=read,
                     on_progress=bar.update,
                 )
         except ValidationError as exc:

@@ -94,6 +94,7 @@ ACCESS = {
         "GET", "/dashboard/export/ranking.csv", 403, 200
     ),
     "login/": Access("GET", "/login/", 200, 200, 200, 200),
+    "favicon.ico": Access("GET", "/favicon.ico", *["/static/favicon"] * 4),
     "logout/": Access("POST", "/logout/", 200, 200, 200, 200),
     "api/v1/orders/": _api("POST", "/api/v1/orders/"),
     "api/v1/orders/batch/": _api("POST", "/api/v1/orders/batch/"),

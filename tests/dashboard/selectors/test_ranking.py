@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.selectors import ranking
 from dashboard.selectors.common import MetricsWindow
-from models_ml.evaluation import day_metrics
+from lab.evaluation import day_metrics
 from tests.dashboard.data import (
     D1,
     D2,

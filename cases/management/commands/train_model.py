@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.services.rescoring import orders_rescore, rescore_candidates
+from cases.services.training import model_retrain
 from models_ml.models import ModelVersion
-from models_ml.services import TrainingDataError, model_train
+from models_ml.services import TrainingDataError
 
 
 class Command(BaseCommand):
@@ -12,10 +13,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Train on unchanged data."
         )
+        parser.add_argument(
+            "--unless-active",
+            action="store_true",
+            help="Do nothing when a model is already active (make run).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
+        active = ModelVersion.objects.filter(status="active").first()
+        if options["unless_active"] and active is not None:
+            self.stdout.write(f"Model v{active.pk} is active: not training.")
+            return
         try:
-            version = model_train(force=bool(options["force"]))
+            version = model_retrain(force=bool(options["force"]))
         except TrainingDataError as exc:
             active = ModelVersion.objects.filter(status="active").first()
             if active is None:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cases.services.training import model_rollback
 from models_ml.models import ModelVersion
-from models_ml.services import model_rollback
 
 
 class Command(BaseCommand):

@@ -5,11 +5,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
+from cases.datasets import training_set
 from cases.models import Label
 from cases.schemas import OrderIn
 from cases.services.intake import orders_ingest
-from models_ml.datasets import training_set
+from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.features import FEATURE_NAMES
 from models_ml.models import Score
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from cases.demo_data import DEFAULT_START, FRAUD_PATTERNS, generate_orders
+from lab.demo_data import DEFAULT_START, FRAUD_PATTERNS, generate_orders
 
 EXPECTED_KEYS = {
     "order_id",

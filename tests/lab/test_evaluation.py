@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from models_ml.evaluation import (
+from lab.evaluation import (
     card_precision_at_k_day,
     day_metrics,
     handbook_known_cards,

@@ -7,10 +7,10 @@ real intake, scoring, queue and training services on whatever database
 DATABASE_URL names, so run them on a throwaway one.
 """
 
-from cases.services.replay.live import LiveConfig, replay_live_run
-from cases.services.replay.source import MAPPING_PRESETS, mapping_build
-from cases.services.replay.static import StaticConfig, replay_static_run
-from cases.services.replay.world import ReplayRefused
+from lab.replay.live import LiveConfig, replay_live_run
+from lab.replay.source import MAPPING_PRESETS, mapping_build
+from lab.replay.static import StaticConfig, replay_static_run
+from lab.replay.world import ReplayRefused
 
 __all__ = [
     "MAPPING_PRESETS",

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
+from cases.datasets import _tables_orm, _tables_postgres
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
-from models_ml.datasets import _tables_orm, _tables_postgres
+from lab.demo_data import TRUTH_KEYS, generate_orders
 
 
 @pytest.mark.django_db

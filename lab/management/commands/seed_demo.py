@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
 from cases.models import Label
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
+from lab.demo_data import TRUTH_KEYS, generate_orders
 
 LABEL_DELAY = timedelta(days=7)
 LABELLED_SHARE = 0.75

@@ -10,11 +10,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from cases.demo_data import TRUTH_KEYS, generate_orders
 from cases.models import Case, Label, Order
 from cases.schemas import OrderIn
 from cases.services.intake import orders_ingest
-from cases.services.replay import (
+from lab.demo_data import TRUTH_KEYS, generate_orders
+from lab.replay import (
     LiveConfig,
     ReplayRefused,
     StaticConfig,
@@ -22,12 +22,12 @@ from cases.services.replay import (
     replay_live_run,
     replay_static_run,
 )
-from cases.services.replay.source import (
+from lab.replay.source import (
     labelled_orders_read,
     mapping_resolve,
     payloads_build,
 )
-from cases.services.replay.world import capacity_threshold
+from lab.replay.world import capacity_threshold
 from models_ml.models import ModelVersion, Score
 from tests.factories import OrderFactory
 

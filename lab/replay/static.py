@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from django.conf import settings
-
-from cases.services.replay.common import (
+from cases.datasets import training_set
+from cases.services.training import rescore_after_commit
+from lab.evaluation import handbook_protocol, ranking_metrics
+from lab.replay.common import (
     Progress,
     Stopwatch,
     config_dict,
@@ -24,15 +22,14 @@ from cases.services.replay.common import (
     progress_none,
     source_read,
 )
-from cases.services.replay.source import TRUTH_FIELD, payloads_build
-from cases.services.replay.world import (
+from lab.replay.source import TRUTH_FIELD, payloads_build
+from lab.replay.world import (
     orders_ingest_day,
     orders_load,
     replay_database_prepare,
 )
-from models_ml.evaluation import handbook_protocol, ranking_metrics
-from models_ml.frames import to_ms
 from models_ml.models import ModelVersion
+from models_ml.services import model_train
 
 
 @dataclass(frozen=True)
@@ -147,47 +144,14 @@ def replay_static_run(
 
 
 def static_model_train(start: datetime, end: datetime) -> ModelVersion:
-    """Fit the product's model on the orders of [start, end) and promote it.
+    """Fit the product's model on the labelled orders of [start, end), with
+    the product's training, and promote it.
 
-    The training set is the product's (`training_set`: point-in-time features
-    of every labelled order), cut to the training window; unlike
-    `model_train`, nothing is held out, as the protocol trains on the whole
-    window.
+    The protocol trains on the whole window: nothing is held out, so the
+    registry promotes the model without a comparison.
     """
-    import sklearn
-
-    from models_ml.artifacts import artifact_save
-    from models_ml.datasets import training_set
-    from models_ml.features import FEATURE_NAMES
-    from models_ml.locks import training_lock
-    from models_ml.services import model_promote
-    from models_ml.training import model_fit
-
-    with training_lock():
-        version = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
-        clock = time.perf_counter()
-        data = training_set()
-        inside = (data.created_ts >= to_ms(start)) & (data.created_ts < to_ms(end))
-        target = data.target[inside]
-        model = model_fit(
-            data.features[inside], target, None, settings.TRAINING_THREADS
-        )
-        path, digest = artifact_save(
-            model, settings.MODEL_DIR, f"model-v{version.pk}.skops"
-        )
-        version.artifact_path, version.sha256 = str(path), digest
-        version.sklearn_version = sklearn.__version__
-        version.feature_names = FEATURE_NAMES
-        version.params = model.get_params()
-        version.data_fingerprint = hashlib.sha256(
-            data.order_ids[inside].tobytes() + target.astype(np.int8).tobytes()
-        ).hexdigest()
-        version.training_rows = int(inside.sum())
-        version.label_counts = {
-            "fraud": int(target.sum()),
-            "legitimate": int((1 - target).sum()),
-        }
-        version.training_seconds = time.perf_counter() - clock
-        version.status = ModelVersion.Status.CANDIDATE
-        version.save()
-    return model_promote(version.pk, reason="replay: static protocol")
+    version = model_train(
+        training_set, force=True, window=(start, end), holdout_share=0.0
+    )
+    rescore_after_commit()
+    return version

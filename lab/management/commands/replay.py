@@ -1,4 +1,4 @@
-"""Replay a labelled order file through the product; see cases/services/replay/.
+"""Replay a labelled order file through the product; see lab/replay/.
 
 Run it on a throwaway database, never on one with real orders:
 
@@ -35,7 +35,7 @@ from django.db import connection
 from django.test.utils import override_settings
 from tqdm import tqdm
 
-from cases.services.replay import (
+from lab.replay import (
     MAPPING_PRESETS,
     LiveConfig,
     ReplayRefused,

@@ -2,14 +2,15 @@
 
 `online_features` (intake: a few orders, history fetched for their entities)
 and `training_set` (every labelled order) both end in `build_features`, the
-one code path that defines what a feature means.
+one code path that defines what a feature means. They live on the review side
+because it owns Order and Label; the model registry (`models_ml`) only ever
+receives the frames.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -19,6 +20,7 @@ from django.db.models import FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
+from cases.models import Label, Order
 from models_ml.features import (
     ENTITIES,
     HISTORY_COLUMNS,
@@ -36,6 +38,7 @@ from models_ml.frames import (
     orders_frame,
     to_ms,
 )
+from models_ml.training import TrainingSet, label_counts
 
 
 def online_features(orders: Sequence[object]) -> pd.DataFrame:
@@ -44,8 +47,6 @@ def online_features(orders: Sequence[object]) -> pd.DataFrame:
     Earlier orders of the same batch count as history of later ones, exactly
     as if they had been sent one by one.
     """
-    from cases.models import Label, Order
-
     queries = orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
     start = min(o.created_at for o in orders)
     end = max(o.created_at for o in orders)
@@ -127,24 +128,13 @@ def _fraud_flags(rows: object) -> list[tuple]:
     return [(r[0], r[1] == "fraud", *r[2:]) for r in rows]  # type: ignore[attr-defined]
 
 
-@dataclass
-class TrainingSet:
-    order_ids: np.ndarray
-    created_ts: np.ndarray
-    features: pd.DataFrame
-    target: np.ndarray
-    label_counts: dict[str, int]
-
-
 def training_set() -> TrainingSet:
     """Every labelled order with its point-in-time features and its truth.
 
     The truth of an order is its latest outcome (chargeback or merchant
     confirmation) if it has one, else its latest reviewer label.
     """
-    from cases.models import Label
-
-    truth = _order_truth(Label)
+    truth = _order_truth()
     ids, history, labels = (
         _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
     )
@@ -157,16 +147,11 @@ def training_set() -> TrainingSet:
         created_ts=queries["ts"].to_numpy(),
         features=features,
         target=target,
-        label_counts={
-            "fraud": int(target.sum()),
-            "legitimate": int((1 - target).sum()),
-        },
+        label_counts=label_counts(target),
     )
 
 
 def _tables_orm() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    from cases.models import Label, Order
-
     rows = list(Order.objects.order_by("id").values_list("id", *ORDER_FIELDS))
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     history = orders_frame([r[1:] for r in rows])
@@ -234,10 +219,10 @@ _ORDER_COLUMN_SQL = {
 }
 
 
-def _order_truth(label_model: type) -> dict[int, int]:
+def _order_truth() -> dict[int, int]:
     """order id → 1 (fraud) / 0, outcomes overriding reviewer labels."""
     truth: dict[int, tuple[int, object, int]] = {}
-    rows = label_model.objects.values_list("order_id", "source", "known_at", "value")
+    rows = Label.objects.values_list("order_id", "source", "known_at", "value")
     for order_id, source, known_at, value in rows:
         rank = 0 if source == "reviewer" else 1
         current = truth.get(order_id)

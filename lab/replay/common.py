@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cases.services.replay.source import (
+from lab.evaluation import ranking_metrics
+from lab.replay.source import (
     LabelledOrders,
     labelled_orders_read,
     mapping_resolve,
 )
-from models_ml.evaluation import ranking_metrics
 from models_ml.features import DAY, ENTITIES, LABEL_WINDOW, WINDOWS, lookback_ms
 
 # progress(orders done since the last call, what is happening, orders in all)

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.test.utils import override_settings
 
 from cases.services.queue_mix import Shares
-from cases.services.replay.common import (
+from lab.evaluation import day_metrics
+from lab.replay.common import (
     Progress,
     Stopwatch,
     config_dict,
@@ -24,8 +25,8 @@ from cases.services.replay.common import (
     progress_none,
     source_read,
 )
-from cases.services.replay.source import TRUTH_FIELD, payloads_build
-from cases.services.replay.world import (
+from lab.replay.source import TRUTH_FIELD, payloads_build
+from lab.replay.world import (
     capacity_threshold,
     chargebacks_record,
     confirmations_record,
@@ -37,7 +38,6 @@ from cases.services.replay.world import (
     replay_database_prepare,
     reviews_decide,
 )
-from models_ml.evaluation import day_metrics
 from models_ml.models import ModelVersion
 
 # With a capacity-driven threshold, a day's queue holds about this many times
@@ -216,13 +216,14 @@ class _Loop:
             self.threshold = cut
 
     def _train_if_due(self, offset: int, day: datetime) -> dict[str, Any] | None:
-        from models_ml.services import TrainingDataError, model_train
+        from cases.services.training import model_retrain
+        from models_ml.services import TrainingDataError
 
         due = offset - self.last_trained >= self.config.retrain_every_days
         if _active_version() is not None and not due:
             return None
         try:
-            version = model_train()
+            version = model_retrain()
         except TrainingDataError as exc:
             training = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
         else:

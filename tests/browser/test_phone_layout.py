@@ -1,0 +1,86 @@
+"""The queue and the case page at a phone's width (390 px): nothing wider than
+the screen, filters folded away, and a case decided with the on-screen buttons."""
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from cases.models import Case, Label
+from cases.services.clients import api_client_create
+from cases.services.intake import orders_ingest
+from cases.services.users import user_create
+from tests.browser.test_workbench import CASE_URL, ORDERS, PASSWORD, _payload
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server) -> Page:
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def cases(active_version, settings) -> list[Case]:
+    settings.RISK_REVIEW_THRESHOLD = 0.0
+    settings.RISK_DECLINE_THRESHOLD = 1.0
+    settings.QA_SHARE = 0
+    client, _token = api_client_create("shop")
+    payloads = [_payload(i, spec) for i, spec in enumerate(ORDERS)]
+    return [r.case for r in orders_ingest(client, payloads, explain_all=False)]
+
+
+def _page_width(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_reviewer_decides_a_case_on_a_phone(phone: Page, cases, screenshots):
+    user_create("phone-reviewer", PASSWORD, "reviewer")
+    phone.goto("/login/")
+    phone.fill('input[name="username"]', "phone-reviewer")
+    phone.fill('input[name="password"]', PASSWORD)
+    phone.click('button[type="submit"]')
+    expect(phone).to_have_url(re.compile(r"/queue/$"))
+
+    expect(phone.locator("table.queue tbody tr")).to_have_count(len(cases))
+    assert _page_width(phone) <= 390
+    expect(phone.locator('input[name="q"]')).to_be_hidden()  # filters folded
+    phone.screenshot(path=screenshots / "queue-phone.png", full_page=True)
+
+    phone.get_by_role("button", name=re.compile("Next case")).tap()
+    expect(phone).to_have_url(CASE_URL)
+    case_id = int(CASE_URL.search(phone.url).group(1))
+    expect(phone.locator("p.score")).to_be_in_viewport()
+    assert _page_width(phone) <= 390
+    phone.screenshot(path=screenshots / "case-phone.png", full_page=True)
+
+    phone.locator('input[name="reasons"]').first.tap()
+    phone.locator('button[data-decision="fraud"]').tap()
+    phone.wait_for_url(lambda url: f"/cases/{case_id}/" not in url)
+
+    assert Label.objects.get(case_id=case_id).value == "fraud"
+
+
+def test_filters_in_use_stay_open_on_a_phone(phone: Page, cases):
+    user_create("phone-reviewer", PASSWORD, "reviewer")
+    phone.goto("/login/")
+    phone.fill('input[name="username"]', "phone-reviewer")
+    phone.fill('input[name="password"]', PASSWORD)
+    phone.click('button[type="submit"]')
+
+    phone.goto("/queue/?seller=seller-1")
+
+    expect(phone.locator('input[name="seller"]')).to_be_visible()
+    assert _page_width(phone) <= 390
