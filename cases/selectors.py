@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -21,8 +20,10 @@ from cases.models import (
     Claim,
     Label,
     Order,
-    ReasonCode,
 )
+from cases.selectors_entities import EntitySummary, entity_summaries
+from cases.selectors_links import LinkGroup, linked_order_groups
+from cases.selectors_review import KeyedReason, reasons_keyed
 from models_ml.models import Score
 
 SEARCH_FIELDS = (
@@ -33,15 +34,6 @@ SEARCH_FIELDS = (
     "ip_address",
     "card_fingerprint",
 )
-LINK_FIELDS = {
-    "customer_id": "customer",
-    "card_fingerprint": "card",
-    "device_id": "device",
-    "ip_address": "IP address",
-    "email": "email",
-    "seller_id": "seller",
-}
-LINKED_PER_ENTITY = 10
 
 
 def order_get_for_client(client: ApiClient, order_id: str) -> Order:
@@ -166,48 +158,6 @@ def case_live_claim(case: Case) -> Claim | None:
     )
 
 
-@dataclass(frozen=True)
-class LinkedOrder:
-    order: Order
-    shared: list[str]
-    probability: float | None
-    label: str | None
-    case_status: str | None
-
-
-def linked_orders(order: Order) -> list[LinkedOrder]:
-    """Other orders sharing the customer, card, device, IP, email or seller."""
-    found: dict[int, tuple[Order, list[str]]] = {}
-    for field, noun in LINK_FIELDS.items():
-        value = getattr(order, field)
-        if not value:
-            continue
-        others = (
-            Order.objects.filter(**{field: value})
-            .exclude(pk=order.pk)
-            .order_by("-created_at")[:LINKED_PER_ENTITY]
-        )
-        for other in others:
-            found.setdefault(other.pk, (other, []))[1].append(noun)
-    ids = list(found)
-    scores = dict(
-        Score.objects.filter(order_id__in=ids)
-        .latest_per_order()
-        .values_list("order_id", "probability")
-    )
-    labels: dict[int, str] = {}
-    for label in Label.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
-        labels.setdefault(label.order_id, label.value)
-    cases = dict(
-        Case.objects.filter(order_id__in=ids).values_list("order_id", "status")
-    )
-    result = [
-        LinkedOrder(o, shared, scores.get(pk), labels.get(pk), cases.get(pk))
-        for pk, (o, shared) in found.items()
-    ]
-    return sorted(result, key=lambda r: r.order.created_at, reverse=True)
-
-
 def case_timeline(case: Case) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).order_by(
@@ -222,11 +172,12 @@ class CaseReview:
 
     score: Score | None
     claim: Claim | None
-    linked: list[LinkedOrder]
+    linked: list[LinkGroup]
+    entity_summaries: list[EntitySummary]
     labels: list[Label]  # empty when the reader reviews blind
     timeline: list[AuditEvent]  # empty when the reader reviews blind
-    reason_codes: list[ReasonCode]
-    reviewers: list[AbstractBaseUser]  # for a lead's reassignment, else empty
+    reason_codes: list[KeyedReason]
+    reviewers: list[User]  # for a lead's reassignment, else empty
 
 
 def case_review_get(case: Case, *, blind: bool, is_lead: bool) -> CaseReview:
@@ -235,23 +186,14 @@ def case_review_get(case: Case, *, blind: bool, is_lead: bool) -> CaseReview:
     return CaseReview(
         score=order_latest_score(case.order),
         claim=case_live_claim(case),
-        linked=linked_orders(case.order),
+        linked=linked_order_groups(case.order),
+        entity_summaries=entity_summaries(case.order),
         labels=[]
         if blind
         else list(case.labels.select_related("created_by").order_by("id")),
         timeline=[] if blind else case_timeline(case),
-        reason_codes=reason_codes_for_picking(),
-        reviewers=list(
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
+        reason_codes=reasons_keyed(),
+        reviewers=list(User.objects.filter(is_active=True).order_by("username"))
         if is_lead
         else [],
     )
-
-
-def reason_codes_for_picking() -> list[ReasonCode]:
-    """Active codes, fraud reasons first, then legitimate, then the rest:
-    keys 1–9 follow this order."""
-    rank = {"fraud": 0, "legitimate": 1, "any": 2}
-    codes = ReasonCode.objects.filter(active=True)
-    return sorted(codes, key=lambda r: (rank.get(r.applies_to, 3), r.label))

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.authentication import request_client
-from cases.api.idempotency import IdempotentMixin
+from cases.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, IdempotentMixin
 from cases.api.output import (
     case_output,
     label_output,
@@ -28,10 +28,23 @@ from models_ml.models import Score
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": KEY_PATTERN,
+    },
     OpenApiParameter.HEADER,
     required=False,
-    description="Replays the first response to this key byte for byte.",
+    description=(
+        f"Up to {MAX_KEY_LENGTH} characters, no control characters (else 400). "
+        "The first response to a key is stored and replayed byte for byte "
+        "(header `Idempotent-Replayed: true`); the same key with another body "
+        "or on another endpoint is 422; while the first request with the key "
+        "is still running, 409 (retry later). A request that failed with a "
+        "5xx, or whose process died, does not keep its key: retry it with the "
+        "same key."
+    ),
 )
 
 

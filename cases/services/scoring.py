@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cases.datasets import online_features
 from cases.models import Order
 from cases.selectors import order_latest_score
+from models_ml.feature_state import features_online
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.services import scores_compute
@@ -20,7 +20,7 @@ def orders_score(
     """Unsaved Score rows for `orders` (saved or not), features as of each
     order's own created_at, decided by `policy`; `explain(decision)` picks who
     gets SHAP reasons."""
-    return scores_compute(orders, online_features(orders), policy, explain)
+    return scores_compute(orders, features_online(orders), policy, explain)
 
 
 def order_score_explained(order: Order) -> Score | None:

@@ -27,8 +27,9 @@ from cases.services.review import (
     case_release,
     case_view_record,
 )
-from cases.web.charts import waterfall
+from cases.web.charts import explanation_build
 from cases.web.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
+from cases.web.undo_offer import undo_offer
 from riskreview.http import AuthenticatedHttpRequest
 
 reviewer_required = permission_required("cases.review_case", raise_exception=True)
@@ -99,14 +100,16 @@ def case_page(
     review = case_review_get(case, blind=blind, is_lead=is_lead)
     score, claim = review.score, review.claim
     mine = claim is not None and claim.reviewer_id == request.user.pk
-    chart = None
+    explanation = None
     if (
         score
         and score.contributions
         and score.base_value is not None
         and score.probability is not None
     ):
-        chart = waterfall(score.base_value, score.contributions, score.probability)
+        explanation = explanation_build(
+            score.base_value, score.contributions, score.probability
+        )
     context = {
         "case": case,
         "order": case.order,
@@ -114,7 +117,7 @@ def case_page(
         # would shadow the method.
         "attributes": list(case.order.attributes.items()),
         **vars(review),
-        "chart": chart,
+        "explanation": explanation,
         "mine": mine,
         "blind": blind,
         "is_lead": is_lead,
@@ -168,13 +171,14 @@ def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         if data["value"] == "escalate":
             case_escalate(data["claim"], request.user, note=data["note"])
         else:
-            case_decide(
+            label = case_decide(
                 data["claim"],
                 request.user,
                 value=data["value"],
                 reasons=data["reasons"],
                 note=data["note"],
             )
+            undo_offer(request, label)
     except (DomainError, ValidationError) as exc:
         return _refused(request, case, exc)
     messages.success(request, f"Case {case.pk}: {data['value']}.")

@@ -164,10 +164,7 @@ def test_static_replay_trains_on_the_window_and_scores_the_test_days(
     assert summary["cp_at_k"] <= summary["cp_at_k_perfect"]
 
 
-@pytest.mark.django_db
-def test_replay_command_writes_the_json_contract(tmp_path, model_dir):
-    out = tmp_path / "out.json"
-
+def _replay_three_live_days(tmp_path: Path, *options: str) -> None:
     call_command(
         "replay",
         "--data",
@@ -188,10 +185,16 @@ def test_replay_command_writes_the_json_contract(tmp_path, model_dir):
         "1",
         "--retrain-every-days",
         "1",
-        "--json",
-        str(out),
+        *options,
         verbosity=0,
     )
+
+
+@pytest.mark.django_db
+def test_replay_command_writes_the_json_contract(tmp_path, model_dir):
+    out = tmp_path / "out.json"
+
+    _replay_three_live_days(tmp_path, "--json", str(out))
 
     result = json.loads(out.read_text())
     assert result["mode"] == "live"
@@ -339,31 +342,7 @@ def test_replay_command_trains_into_its_model_dir_and_rescores_when_asked(
 ):
     replay_models = tmp_path / "replay-models"
 
-    call_command(
-        "replay",
-        "--data",
-        str(_handbook_file(tmp_path)),
-        "--mapping",
-        "handbook",
-        "--mode",
-        "live",
-        "--start",
-        "2026-01-02",
-        "--days",
-        "3",
-        "--k",
-        "15",
-        "--delay-days",
-        "1",
-        "--warmup-days",
-        "1",
-        "--retrain-every-days",
-        "1",
-        "--model-dir",
-        str(replay_models),
-        "--run-tasks",
-        verbosity=0,
-    )
+    _replay_three_live_days(tmp_path, "--model-dir", str(replay_models), "--run-tasks")
 
     active = ModelVersion.objects.get(status="active")
     assert Path(active.artifact_path).parent == replay_models

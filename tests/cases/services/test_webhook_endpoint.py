@@ -19,5 +19,5 @@ def test_deleting_an_endpoint_deactivates_it_and_is_audited():
 
     endpoint.refresh_from_db()
     assert endpoint.active is False
-    event = AuditEvent.objects.get(action="webhook.deleted")
+    event = AuditEvent.objects.get(action="webhook.deactivated")
     assert (event.actor, event.object_id) == ("client:shop", str(endpoint.pk))
