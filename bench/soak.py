@@ -18,7 +18,8 @@ Celery worker is started again, as a supervisor would).
 At the end it compares the database with what the API acknowledged: orders,
 outcome labels, reviewer labels, cases; duplicates; webhook deliveries
 (delivered / dead letters / still pending). 5xx answers are counted, and those
-within 5 s after a gunicorn kill are attributed to it. Prints JSON.
+within 5 s after a gunicorn kill are attributed to it. Prints JSON and keeps it
+in bench/out/soak-<UTC time>.json.
 """
 
 from __future__ import annotations
@@ -293,6 +294,9 @@ def main() -> None:
         "WEBHOOK_TIMEOUT_SECONDS": "5",
         "TRUST_X_FORWARDED_FOR": "true",
         "TRAINING_THREADS": "1",
+        # The generated orders are mostly low risk: queue more of them, so the
+        # reviewers have work and their decisions send webhooks.
+        "RISK_REVIEW_THRESHOLD": "0.05",
     }
     os.environ.update(env_extra)
     fresh_database(db_name)
@@ -452,7 +456,7 @@ def main() -> None:
         "reviewer_decisions_acknowledged": stats.decisions,
         "reviewer_labels_in_db": reviewer_labels.count(),
         "reviewer_labels_duplicated": reviewer_labels.count()
-        - len(set(reviewer_labels.values_list("case_id", flat=True))),
+        - len(set(reviewer_labels.values_list("case_id", "created_by_id"))),
         "cases_acknowledged": len(stats.cases),
         "cases_in_db": len(cases_db),
         "cases_lost": len(stats.cases - cases_db),
@@ -475,6 +479,9 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
     for server in servers:
         server.shutdown()
+    out = REPO / "bench" / "out" / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
 
