@@ -16,8 +16,11 @@ from rest_framework.exceptions import APIException
 from cases.charts import waterfall
 from cases.exceptions import LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
-from cases.models import Case, ReasonCode
-from cases.selectors import case_live_claim, case_timeline, linked_orders, queue_page
+from cases.models import Case
+from cases.selectors import case_live_claim, case_timeline, queue_page
+from cases.selectors_entities import entity_summaries
+from cases.selectors_links import linked_order_groups
+from cases.selectors_review import reasons_keyed
 from cases.services.audit import audit_record
 from cases.services.review import (
     actor_name,
@@ -29,6 +32,7 @@ from cases.services.review import (
     case_reassign,
     case_release,
 )
+from cases.undo_offer import undo_offer
 from models_ml.models import Score
 from riskreview.http import AuthenticatedHttpRequest
 
@@ -121,7 +125,8 @@ def case_page(
         "mine": mine,
         "blind": blind,
         "is_lead": is_lead,
-        "linked": linked_orders(case.order),
+        "linked": linked_order_groups(case.order),
+        "entity_summaries": entity_summaries(case.order),
         "labels": []
         if blind
         else list(case.labels.select_related("created_by").order_by("id")),
@@ -129,7 +134,7 @@ def case_page(
         "decision_form": DecisionForm(initial={"claim": claim.pk})
         if claim is not None and mine
         else None,
-        "reason_codes": _reason_codes(),
+        "reason_codes": reasons_keyed(),
         "override_form": OverrideForm() if is_lead else None,
         "reviewers": get_user_model()
         .objects.filter(is_active=True)
@@ -138,13 +143,6 @@ def case_page(
         else [],
     }
     return render(request, "cases/case_detail.html", context, status=status)
-
-
-def _reason_codes() -> list[ReasonCode]:
-    """Fraud reasons first, then legitimate, then the rest: keys 1–9 follow."""
-    rank = {"fraud": 0, "legitimate": 1, "any": 2}
-    codes = ReasonCode.objects.filter(active=True)
-    return sorted(codes, key=lambda r: (rank.get(r.applies_to, 3), r.label))
 
 
 @require_POST
@@ -189,13 +187,14 @@ def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         if data["value"] == "escalate":
             case_escalate(data["claim"], request.user, note=data["note"])
         else:
-            case_decide(
+            label = case_decide(
                 data["claim"],
                 request.user,
                 value=data["value"],
                 reasons=data["reasons"],
                 note=data["note"],
             )
+            undo_offer(request, label)
     except APIException as exc:
         return _conflict(request, case, exc)
     messages.success(request, f"Case {case.pk}: {data['value']}.")

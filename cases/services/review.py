@@ -20,6 +20,7 @@ from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
 from cases.models import Case, Claim, Label
 from cases.services.audit import audit_record
 from cases.services.webhooks import webhook_events_emit
+from models_ml.feature_state import labels_record
 
 
 def actor_name(user: User) -> str:
@@ -76,7 +77,12 @@ def case_claim_next(user: User) -> Claim | None:
 def _claim_first(user: User, status: str) -> Claim | None:
     now = timezone.now()
     with transaction.atomic():
-        candidates = Case.objects.filter(status=status).unclaimed(now).by_priority()
+        candidates = (
+            Case.objects.filter(status=status)
+            .unclaimed(now)
+            .not_deferred_for(user.pk, now)
+            .by_priority()
+        )
         if status == Case.Status.QA:
             candidates = candidates.exclude(labels__created_by=user)
         case = candidates.select_for_update(skip_locked=True, of=("self",)).first()
@@ -171,6 +177,7 @@ def case_decide(
             created_by=user,
             known_at=timezone.now(),
         )
+        labels_record([label])
         case.status = _status_after_decision(case, label)
         case.decided_at = timezone.now()
         case.save(update_fields=["status", "decided_at"])
@@ -255,6 +262,7 @@ def case_override(
             created_by=lead,
             known_at=timezone.now(),
         )
+        labels_record([label])
         before_status = case.status
         case.status = Case.Status.DECIDED
         case.decided_at = case.decided_at or timezone.now()
