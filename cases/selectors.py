@@ -20,6 +20,7 @@ SEARCH_FIELDS = (
     "device_id",
     "ip_address",
     "card_fingerprint",
+    "seller_id",
 )
 LINK_FIELDS = {
     "customer_id": "customer",
