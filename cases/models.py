@@ -341,6 +341,7 @@ class WebhookDelivery(models.Model):
         PENDING = "pending"
         DELIVERED = "delivered"
         DEAD = "dead", "Dead letter"
+        CANCELLED = "cancelled", "Cancelled (endpoint deactivated)"
 
     event_id = models.UUIDField(unique=True)
     endpoint = models.ForeignKey(

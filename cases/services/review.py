@@ -20,6 +20,7 @@ from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
 from cases.models import Case, Claim, Label
 from cases.services.audit import audit_record
 from cases.services.webhooks import webhook_events_emit
+from models_ml.feature_state import labels_record
 
 
 def actor_name(user: User) -> str:
@@ -176,6 +177,7 @@ def case_decide(
             created_by=user,
             known_at=timezone.now(),
         )
+        labels_record([label])
         case.status = _status_after_decision(case, label)
         case.decided_at = timezone.now()
         case.save(update_fields=["status", "decided_at"])
@@ -260,6 +262,7 @@ def case_override(
             created_by=lead,
             known_at=timezone.now(),
         )
+        labels_record([label])
         before_status = case.status
         case.status = Case.Status.DECIDED
         case.decided_at = case.decided_at or timezone.now()

@@ -108,6 +108,7 @@ ACCESS = {
     "login/": Access("GET", "/login/", 200, 200, 200, 200),
     "favicon.ico": Access("GET", "/favicon.ico", *["/static/favicon"] * 4),
     "logout/": Access("POST", "/logout/", 200, 200, 200, 200),
+    "health/": Access("GET", "/health/", 200, 200, 200, 200),
     "api/v1/orders/": _api("POST", "/api/v1/orders/"),
     "api/v1/orders/batch/": _api("POST", "/api/v1/orders/batch/"),
     "api/v1/orders/<str:order_id>/": _api("GET", "/api/v1/orders/{order_id}/"),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0010_order_id_index"),
+        ("cases", "0012_audit_refuses_truncate"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
