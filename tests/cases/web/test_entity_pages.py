@@ -4,18 +4,12 @@ import pytest
 from django.test import Client
 from django.utils.http import urlencode
 
+from cases.selectors_entities import ENTITY_KINDS
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-KINDS = {
-    "customer": "customer_id",
-    "card": "card_fingerprint",
-    "device": "device_id",
-    "ip": "ip_address",
-    "email": "email",
-    "seller": "seller_id",
-}
+KINDS = {kind: field for kind, (field, _noun) in ENTITY_KINDS.items()}
 
 
 def _get(user, client_id: int, kind: str, value: str):

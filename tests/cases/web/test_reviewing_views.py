@@ -18,6 +18,17 @@ def _signed_in(user) -> Client:
     return client
 
 
+def _decided(case, reviewer) -> Client:
+    """A client of `reviewer`, who has just decided `case` through the page."""
+    claim = case_claim(case, reviewer)
+    client = _signed_in(reviewer)
+    client.post(
+        f"/cases/{case.pk}/decide/",
+        {"claim": claim.pk, "value": "fraud", "reasons": ["other"], "note": ""},
+    )
+    return client
+
+
 def test_note_is_shown_escaped_on_the_case_page(make_case, reviewer):
     case = make_case()
     client = _signed_in(reviewer)
@@ -66,12 +77,7 @@ def test_undo_is_offered_after_a_decision_and_gone_after_the_window(
     settings.QA_SHARE = 0
     settings.DECISION_UNDO_SECONDS = 10
     case = make_case()
-    claim = case_claim(case, reviewer)
-    client = _signed_in(reviewer)
-    client.post(
-        f"/cases/{case.pk}/decide/",
-        {"claim": claim.pk, "value": "fraud", "reasons": ["other"], "note": ""},
-    )
+    client = _decided(case, reviewer)
     label = Label.objects.get()
 
     assert f'name="label" value="{label.pk}"' in client.get("/queue/").content.decode()
@@ -82,12 +88,7 @@ def test_undo_is_offered_after_a_decision_and_gone_after_the_window(
 def test_undo_over_http_reopens_the_case(make_case, reviewer, settings):
     settings.QA_SHARE = 0
     case = make_case()
-    claim = case_claim(case, reviewer)
-    client = _signed_in(reviewer)
-    client.post(
-        f"/cases/{case.pk}/decide/",
-        {"claim": claim.pk, "value": "fraud", "reasons": ["other"], "note": ""},
-    )
+    client = _decided(case, reviewer)
 
     response = client.post("/cases/undo/", {"label": Label.objects.get().pk})
 
