@@ -22,6 +22,8 @@ EXACT_UP_TO = 10_000
 class QueueCount:
     value: int
     exact: bool
+    # Counted exactly up to this many; an estimate beyond.
+    exact_up_to: int = EXACT_UP_TO
 
 
 def queue_count(filters: dict[str, Any]) -> QueueCount:
@@ -32,8 +34,9 @@ def queue_count(filters: dict[str, Any]) -> QueueCount:
     cases = _filtered(Case.objects.all(), filters, live).order_by()
     counted = cases[: EXACT_UP_TO + 1].count()
     if counted <= EXACT_UP_TO:
-        return QueueCount(counted, exact=True)
-    return QueueCount(max(_planner_rows(cases), EXACT_UP_TO + 1), exact=False)
+        return QueueCount(counted, exact=True, exact_up_to=EXACT_UP_TO)
+    estimate = max(_planner_rows(cases), EXACT_UP_TO + 1)
+    return QueueCount(estimate, exact=False, exact_up_to=EXACT_UP_TO)
 
 
 def _planner_rows(query: QuerySet) -> int:

@@ -75,7 +75,8 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "count": queue_count(filters),
+        # Later pages (htmx "more") do not show the total again.
+        "count": None if filters.get("after") else queue_count(filters),
         "params": params.urlencode(),
     }
     template = "cases/_queue_rows.html" if request.htmx else "cases/queue.html"

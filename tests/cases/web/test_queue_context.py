@@ -37,7 +37,8 @@ def test_count_beyond_the_threshold_is_an_estimate_and_says_so(
     count = queue_count({})
 
     assert not count.exact and count.value >= 3
-    assert "(estimated)" in _queue(reviewer)
+    html = _queue(reviewer)
+    assert "(estimated)" in html and "More than 2 cases match" in html
 
 
 def test_count_follows_the_filters(make_case):
