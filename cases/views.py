@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
 
-from cases.charts import waterfall
+from cases.charts import explanation_build
 from cases.exceptions import LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from cases.models import Case
@@ -112,14 +112,16 @@ def case_page(
     is_lead = user.has_perm("cases.lead_case")
     blind = case.status == Case.Status.QA and not is_lead
     score = Score.objects.filter(order=case.order).order_by("-id").first()
-    chart = None
+    explanation = None
     if (
         score
         and score.contributions
         and score.base_value is not None
         and score.probability is not None
     ):
-        chart = waterfall(score.base_value, score.contributions, score.probability)
+        explanation = explanation_build(
+            score.base_value, score.contributions, score.probability
+        )
     context = {
         "case": case,
         "order": case.order,
@@ -127,7 +129,7 @@ def case_page(
         # would shadow the method.
         "attributes": list(case.order.attributes.items()),
         "score": score,
-        "chart": chart,
+        "explanation": explanation,
         "claim": claim,
         "mine": mine,
         "blind": blind,

@@ -104,8 +104,11 @@ def test_reviewer_decides_by_keyboard_and_the_next_case_opens(
     page.keyboard.press("n")
     expect(page).to_have_url(CASE_URL)
     first = _case_id(page)
-    expect(page.locator("figure.waterfall svg")).to_be_visible()
-    expect(page.locator("figure.waterfall svg rect").first).to_be_visible()
+    reasons = page.locator("#explanation ol.why-list li")
+    expect(reasons.first).to_be_visible()
+    expect(reasons.first.locator(".why-points")).to_have_text(
+        re.compile(r"^[+-]\d+\.\d$")
+    )
     linked = page.locator("#linked table.link-group").first
     expect(linked).to_be_visible()
     expect(linked.locator("tbody tr").first).to_contain_text("web-")
