@@ -28,6 +28,7 @@ ENTITY_KINDS: dict[str, tuple[str, str]] = {
     "email": ("email", "email"),
     "seller": ("seller_id", "seller"),
 }
+PLURAL = {"ip": "es"}
 KIND_OF_FIELD = {f: kind for kind, (f, _noun) in ENTITY_KINDS.items()}
 COUNT_CAP = 10_000
 WINDOW = 1_000
@@ -175,7 +176,7 @@ def _used_with(profile: EntityProfile, recent: list[Order]) -> None:
 def used_with_sentence(profile: EntityProfile) -> str:
     """ "This device was used with 4 customers, 6 cards and 1 seller."."""
     parts = [
-        f"{u.distinct} {u.noun}{'' if u.distinct == 1 else 's'}"
+        f"{u.distinct} {u.noun}{'' if u.distinct == 1 else PLURAL.get(u.kind, 's')}"
         for u in profile.used_with
     ]
     if not parts:

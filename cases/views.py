@@ -20,6 +20,7 @@ from cases.models import Case
 from cases.selectors import case_live_claim, case_timeline, queue_page
 from cases.selectors_entities import entity_summaries
 from cases.selectors_links import linked_order_groups
+from cases.selectors_queue import queue_count
 from cases.selectors_review import reasons_keyed
 from cases.services.audit import audit_record
 from cases.services.review import (
@@ -71,7 +72,13 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = queue_page(filters, settings.QUEUE_PAGE_SIZE)
     params = request.GET.copy()
     params.pop("after", None)
-    context = {"form": form, "page": page, "params": params.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        # Later pages (htmx "more") do not show the total again.
+        "count": None if filters.get("after") else queue_count(filters),
+        "params": params.urlencode(),
+    }
     template = "cases/_queue_rows.html" if request.htmx else "cases/queue.html"
     return render(request, template, context)
 

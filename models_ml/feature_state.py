@@ -191,8 +191,21 @@ def orders_load_record(orders: Sequence[object]) -> None:
 
 def labels_record(labels: Sequence[object]) -> None:
     """Add Label instances (with their order) to the tiles at their known_at."""
-    if not labels:
-        return
+    if labels:
+        tiles_add(_label_deltas(labels))
+
+
+def labels_withdraw(labels: Sequence[object]) -> None:
+    """Take labels_record's deltas back out, for labels deleted again (an
+    undone decision)."""
+    if labels:
+        deltas = _label_deltas(labels)
+        fields = list(TILE_FIELDS)
+        deltas[fields] = -deltas[fields]
+        tiles_add(deltas)
+
+
+def _label_deltas(labels: Sequence[object]) -> pd.DataFrame:
     rows = [
         (
             label.known_at,  # type: ignore[attr-defined]
@@ -201,4 +214,4 @@ def labels_record(labels: Sequence[object]) -> None:
         )
         for label in labels
     ]
-    tiles_add(label_tiles(labels_frame(rows)))
+    return label_tiles(labels_frame(rows))
