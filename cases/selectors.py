@@ -33,6 +33,7 @@ SEARCH_FIELDS = (
     "device_id",
     "ip_address",
     "card_fingerprint",
+    "seller_id",
 )
 
 

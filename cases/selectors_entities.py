@@ -9,8 +9,9 @@ aggregates cover the latest WINDOW orders and say so.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ ENTITY_KINDS: dict[str, tuple[str, str]] = {
     "email": ("email", "email"),
     "seller": ("seller_id", "seller"),
 }
+PLURAL = {"ip": "es"}
 KIND_OF_FIELD = {f: kind for kind, (f, _noun) in ENTITY_KINDS.items()}
 COUNT_CAP = 10_000
 WINDOW = 1_000
@@ -63,13 +65,13 @@ class EntityProfile:
     window: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    amounts: dict[str, Decimal] = field(default_factory=dict)
+    amounts: dict[str, Decimal] = dataclasses.field(default_factory=dict)
     fraud: int = 0
     legitimate: int = 0
     chargebacks: int = 0
     open_cases: int = 0
-    used_with: list[UsedWith] = field(default_factory=list)
-    orders: list[EntityOrder] = field(default_factory=list)
+    used_with: list[UsedWith] = dataclasses.field(default_factory=list)
+    orders: list[EntityOrder] = dataclasses.field(default_factory=list)
     next_cursor: str | None = None
 
 
@@ -174,7 +176,7 @@ def _used_with(profile: EntityProfile, recent: list[Order]) -> None:
 def used_with_sentence(profile: EntityProfile) -> str:
     """ "This device was used with 4 customers, 6 cards and 1 seller."."""
     parts = [
-        f"{u.distinct} {u.noun}{'' if u.distinct == 1 else 's'}"
+        f"{u.distinct} {u.noun}{'' if u.distinct == 1 else PLURAL.get(u.kind, 's')}"
         for u in profile.used_with
     ]
     if not parts:

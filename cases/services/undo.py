@@ -13,6 +13,7 @@ from cases.exceptions import InvalidTransition
 from cases.models import AuditEvent, Case, Claim, Label
 from cases.services.audit import audit_record
 from cases.services.review import _lease_end, actor_name
+from models_ml.feature_state import labels_withdraw
 
 
 def case_decision_undo(label_id: int, user: User) -> Claim:
@@ -20,7 +21,8 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
 
     Allowed for DECISION_UNDO_SECONDS after the decision, and only while
     nothing else happened to the case (no later label, claim, escalation or
-    override). The label is deleted, the case gets its status from before the
+    override). The label is deleted (and taken out of the online feature
+    state), the case gets its status from before the
     decision back, and a fresh lease goes to the reviewer; the audit trail
     keeps both the decision and its undoing. A `case.decided` webhook already
     sent is superseded by the next decision's. Locks the case row.
@@ -37,6 +39,7 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
             or latest.pk != label.pk
             or label.created_by_id != user.pk
             or decided is None
+            or decided.before is None
         ):
             raise InvalidTransition("Only your own latest decision can be undone.")
         if timezone.now() > label.known_at + timedelta(
@@ -50,6 +53,7 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
         previous = case.labels.exclude(pk=label.pk).order_by("-id").first()
         case.decided_at = previous.known_at if previous else None
         case.save(update_fields=["status", "decided_at"])
+        labels_withdraw([label])
         label.delete()
         claim = Claim.objects.create(case=case, reviewer=user, expires_at=_lease_end())
         audit_record(

@@ -40,7 +40,7 @@ class QueueFilterForm(forms.Form):
         required=False,
         max_length=128,
         label="Search",
-        help_text="Order id, customer, email, device, IP or card fingerprint",
+        help_text="Order id, customer, email, device, IP, card fingerprint or seller",
     )
     score_min = forms.FloatField(required=False, min_value=0, max_value=1)
     score_max = forms.FloatField(required=False, min_value=0, max_value=1)

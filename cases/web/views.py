@@ -17,6 +17,7 @@ from cases.exception_handlers import error_message, web_error_status
 from cases.exceptions import DomainError, LeaseLost
 from cases.models import Case
 from cases.selectors import case_live_claim, case_review_get, queue_page
+from cases.selectors_queue import queue_count
 from cases.services.review import (
     case_claim,
     case_claim_next,
@@ -67,7 +68,13 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = queue_page(filters, settings.QUEUE_PAGE_SIZE)
     params = request.GET.copy()
     params.pop("after", None)
-    context = {"form": form, "page": page, "params": params.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        # Later pages (htmx "more") do not show the total again.
+        "count": None if filters.get("after") else queue_count(filters),
+        "params": params.urlencode(),
+    }
     template = "cases/_queue_rows.html" if request.htmx else "cases/queue.html"
     return render(request, template, context)
 

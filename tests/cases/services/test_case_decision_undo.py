@@ -4,12 +4,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db.models import Sum
 from django.utils import timezone
 
 from cases.exceptions import InvalidTransition
 from cases.models import AuditEvent, Case, Claim, Label
 from cases.services.review import case_claim, case_claim_next, case_decide
 from cases.services.undo import case_decision_undo
+from models_ml.models import FeatureTile
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,17 @@ def test_undo_restores_the_status_before_a_qa_decision(
     assert Claim.objects.get(case=case, released_at__isnull=True).reviewer == (
         second_reviewer
     )
+
+
+def test_undo_takes_the_label_out_of_the_feature_state(make_case, reviewer, settings):
+    settings.QA_SHARE = 0
+    label = _decide(make_case(), reviewer)
+    assert _label_tiles() > 0
+
+    case_decision_undo(label.pk, reviewer)
+
+    assert _label_tiles() == 0
+
+
+def _label_tiles() -> int:
+    return FeatureTile.objects.aggregate(n=Sum("labels"))["n"] or 0
