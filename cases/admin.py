@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -45,15 +47,24 @@ class RestrictedUserAdmin(UserAdmin, AuditedAdmin):
             fields += PRIVILEGE_FIELDS
         return fields
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if _superuser_untouchable(request, obj):
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if _superuser_untouchable(request, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+
+def _superuser_untouchable(request: HttpRequest, obj: Any) -> bool:
+    """A superuser's account is changed by superusers only."""
+    return bool(
+        obj is not None
+        and getattr(obj, "is_superuser", False)
+        and not getattr(request.user, "is_superuser", False)
+    )
 
 
 @admin.register(Group)
@@ -71,8 +82,8 @@ class RestrictedGroupAdmin(GroupAdmin, AuditedAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("url"):
             webhook_url_validate(data["url"])
         return data
