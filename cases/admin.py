@@ -163,7 +163,7 @@ class AuditEventAdmin(AuditedAdmin):
     list_display = ["created_at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     # created_at is not editable, so the detail page shows it only when named.
-    fields = readonly_fields = [
+    readonly_fields = (
         "created_at",
         "actor",
         "action",
@@ -171,7 +171,8 @@ class AuditEventAdmin(AuditedAdmin):
         "object_id",
         "before",
         "after",
-    ]
+    )
+    fields = readonly_fields
     search_fields = ["actor", "object_id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

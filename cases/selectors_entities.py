@@ -56,7 +56,7 @@ class UsedWith:
 @dataclass
 class EntityProfile:
     kind: str
-    field: str
+    field_name: str
     noun: str
     value: str
     client_id: int
@@ -169,7 +169,7 @@ def orders_cases(ids: list[int]) -> dict[int, tuple[int, str, float | None]]:
 
 def _used_with(profile: EntityProfile, recent: list[dict[str, Any]]) -> None:
     for kind, (field_name, noun) in ENTITY_KINDS.items():
-        if field_name == profile.field:
+        if field_name == profile.field_name:
             continue
         counts = Counter(row[field_name] for row in recent if row[field_name])
         if counts:
