@@ -1,8 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractUser, Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -45,12 +47,16 @@ class RestrictedUserAdmin(UserAdmin, AuditedAdmin):
             fields += PRIVILEGE_FIELDS
         return fields
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: AbstractUser | None = None
+    ) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: AbstractUser | None = None
+    ) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
@@ -71,8 +77,9 @@ class RestrictedGroupAdmin(GroupAdmin, AuditedAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("url"):
             webhook_url_validate(data["url"])
         return data
@@ -163,7 +170,7 @@ class AuditEventAdmin(AuditedAdmin):
     list_display = ["created_at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     # created_at is not editable, so the detail page shows it only when named.
-    readonly_fields = (
+    fields = readonly_fields = (
         "created_at",
         "actor",
         "action",
@@ -172,7 +179,6 @@ class AuditEventAdmin(AuditedAdmin):
         "before",
         "after",
     )
-    fields = readonly_fields
     search_fields = ["actor", "object_id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

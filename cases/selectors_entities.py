@@ -9,8 +9,9 @@ aggregates cover the latest WINDOW orders and say so.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -65,13 +66,13 @@ class EntityProfile:
     window: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    amounts: dict[str, Decimal] = field(default_factory=dict)
+    amounts: dict[str, Decimal] = dataclasses.field(default_factory=dict)
     fraud: int = 0
     legitimate: int = 0
     chargebacks: int = 0
     open_cases: int = 0
-    used_with: list[UsedWith] = field(default_factory=list)
-    orders: list[EntityOrder] = field(default_factory=list)
+    used_with: list[UsedWith] = dataclasses.field(default_factory=list)
+    orders: list[EntityOrder] = dataclasses.field(default_factory=list)
     next_cursor: str | None = None
 
 

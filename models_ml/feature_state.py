@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,8 @@ def tiles_read(queries: pd.DataFrame) -> pd.DataFrame:
     if len(queries) == 0:
         return empty_tiles()
     ranges = read_ranges(queries["ts"].to_numpy(dtype=np.int64))
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     postgres = connection.vendor == "postgresql"
     for key in KEYS:
         values = sorted({v for v in key_values(queries, key) if v is not None})
@@ -164,7 +166,7 @@ def features_online(orders: Sequence[object]) -> pd.DataFrame:
     return features
 
 
-def orders_record(orders: Sequence[object], features: Sequence[dict]) -> None:
+def orders_record(orders: Sequence[object], features: Sequence[dict[str, Any]]) -> None:
     """Add stored orders to the tiles; `features` are the ones they were scored
     with (their own "card new to this device" comes from them)."""
     if not orders:

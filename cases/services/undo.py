@@ -39,6 +39,7 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
             or latest.pk != label.pk
             or label.created_by_id != user.pk
             or decided is None
+            or decided.before is None
         ):
             raise InvalidTransition("Only your own latest decision can be undone.")
         if timezone.now() > label.known_at + timedelta(

@@ -48,7 +48,7 @@ def webhook_url_check(url: str) -> list[tuple[str, int]]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise WebhookUrlRefused(f"host {host} does not resolve") from None
-    addresses = [(info[4][0], port) for info in infos]
+    addresses = [(str(info[4][0]), port) for info in infos]
     if webhook_host_allowed(host):
         return addresses
     for address, _port in addresses:

@@ -20,7 +20,7 @@ def _batch(n: int) -> list[OrderIn]:
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_overlapping_batches_in_opposite_orders_all_succeed():
     client, _token = api_client_create("shop-a")
     errors: list[BaseException] = []

@@ -29,7 +29,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SLOW_CLIENTS = 6
 PROBES = 10
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _free_port() -> int:

@@ -73,7 +73,7 @@ def test_new_labels_retrain_promote_and_rescore_open_cases(worker, settings):
     challenger = wait_for(
         lambda: (
             ModelVersion.objects.filter(pk__gt=champion.pk)
-            .exclude(status="training")
+            .exclude(status__in=["training", "candidate"])  # not decided yet
             .first()
         ),
         120,

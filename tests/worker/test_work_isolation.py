@@ -32,7 +32,7 @@ def test_every_queue_has_a_worker_process(name):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_hung_webhook_receiver_does_not_delay_a_training(tmp_path, settings):
     env = {**worker_env(tmp_path, settings), "WEBHOOK_TIMEOUT_SECONDS": "300"}
     workers = [
@@ -77,7 +77,7 @@ def test_a_hung_webhook_receiver_does_not_delay_a_training(tmp_path, settings):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_training_left_by_a_killed_worker_is_failed_when_a_worker_starts(
     tmp_path, settings
 ):
