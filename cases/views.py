@@ -219,7 +219,10 @@ def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     if not form.is_valid():
         messages.error(request, _errors_text(form))
         return case_page(request, case, status=400)
-    case_override(case, request.user, **form.cleaned_data)
+    try:
+        case_override(case, request.user, **form.cleaned_data)
+    except APIException as exc:
+        return _conflict(request, case, exc)
     messages.success(
         request, f"Case {case.pk} overridden: {form.cleaned_data['value']}."
     )
