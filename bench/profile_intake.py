@@ -46,7 +46,9 @@ ROWS = [
     ("orders_ingest", 1),
     ("SQL: already-stored check", 2),
     ("orders_score", 2),
-    ("online_features", 3),
+    ("features_online", 3),
+    ("tiles_read (one SELECT)", 4),
+    ("features_from_tiles", 4),
     ("history query (SQL + Django row decode)", 4),
     ("SQL: history query (execute)", 5),
     ("_history_frame (history query + frame)", 4),
@@ -62,6 +64,7 @@ ROWS = [
     ("SHAP explanations_compute", 3),
     ("bulk_create ×N (INSERT SQL inside)", 2),
     ("SQL: INSERTs", 3),
+    ("orders_record (tile upsert)", 2),
     ("cases_open", 2),
     ("COMMIT", 2),
     ("response: order_result_output + render", 1),
@@ -161,6 +164,7 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     import cases.parsers
     import cases.services.intake
     import cases.services.scoring
+    import models_ml.feature_state
     import models_ml.scoring
     import models_ml.services
 
@@ -204,7 +208,10 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     patch(JSONRenderer, "render", "response: order_result_output + render")
     patch(cases.services.intake, "orders_score", "orders_score")
     patch(cases.services.intake, "cases_open", "cases_open")
-    patch(cases.services.scoring, "online_features", "online_features")
+    patch(cases.services.scoring, "features_online", "features_online")
+    patch(models_ml.feature_state, "tiles_read", "tiles_read (one SELECT)")
+    patch(models_ml.feature_state, "features_from_tiles", "features_from_tiles")
+    patch(cases.services.intake, "orders_record", "orders_record (tile upsert)")
     patch(models_ml.services, "active_model", "active_model")
     patch(models_ml.services, "explanations_compute", "SHAP explanations_compute")
     for name in ("_feature_dicts", "_feature_dict"):
@@ -265,7 +272,7 @@ def _instrument() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
 def _in_online_features() -> bool:
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code.co_name == "online_features":
+        if frame.f_code.co_name == "features_online":
             return True
         frame = frame.f_back
     return False

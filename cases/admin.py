@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractUser, Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -47,24 +47,19 @@ class RestrictedUserAdmin(UserAdmin, AuditedAdmin):
             fields += PRIVILEGE_FIELDS
         return fields
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if _superuser_untouchable(request, obj):
+    def has_change_permission(
+        self, request: HttpRequest, obj: AbstractUser | None = None
+    ) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if _superuser_untouchable(request, obj):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: AbstractUser | None = None
+    ) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
-
-
-def _superuser_untouchable(request: HttpRequest, obj: Any) -> bool:
-    """A superuser's account is changed by superusers only."""
-    return bool(
-        obj is not None
-        and getattr(obj, "is_superuser", False)
-        and not getattr(request.user, "is_superuser", False)
-    )
 
 
 @admin.register(Group)
@@ -83,7 +78,8 @@ class RestrictedGroupAdmin(GroupAdmin, AuditedAdmin):
 
 class WebhookEndpointForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        super().clean()
+        data = self.cleaned_data
         if data.get("url"):
             webhook_url_validate(data["url"])
         return data
@@ -173,6 +169,16 @@ class AuditEventAdmin(AuditedAdmin):
 
     list_display = ["created_at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
+    # created_at is not editable, so the detail page shows it only when named.
+    fields = readonly_fields = (
+        "created_at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "before",
+        "after",
+    )
     search_fields = ["actor", "object_id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

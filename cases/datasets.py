@@ -1,8 +1,9 @@
 """Reading orders and labels from the database into feature frames.
 
-`online_features` (intake: a few orders, history fetched for their entities)
-and `training_set` (every labelled order) both end in `build_features`, the
-one code path that defines what a feature means. They live on the review side
+`training_set` (every labelled order) goes through the offline backfill,
+`build_features`; intake and re-scoring read the same features from the
+online tiles (`models_ml.feature_state`), and a parity test holds them equal.
+They live on the review side
 because it owns Order and Label; the model registry (`models_ml`) only ever
 receives the frames.
 """
@@ -10,26 +11,20 @@ receives the frames.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import FloatField, Q, QuerySet
+from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from cases.models import Label, Order
 from models_ml.features import (
-    ENTITIES,
     HISTORY_COLUMNS,
     LABEL_COLUMNS,
-    LABEL_WINDOW,
     ORDER_COLUMNS,
-    WINDOWS,
     build_features,
-    lookback_ms,
 )
 from models_ml.frames import (
     LABEL_ORDER_FIELDS,
@@ -39,44 +34,6 @@ from models_ml.frames import (
     to_ms,
 )
 from models_ml.training import TrainingSet, label_counts
-
-
-def online_features(orders: Sequence[object]) -> pd.DataFrame:
-    """Features of Order instances (saved or not), as of their own created_at.
-
-    Earlier orders of the same batch count as history of later ones, exactly
-    as if they had been sent one by one.
-    """
-    queries = orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
-    start = min(o.created_at for o in orders)
-    end = max(o.created_at for o in orders)
-    near = Q()
-    for column in ENTITIES.values():
-        values = {getattr(o, column) for o in orders} - {""}
-        if values:
-            since = start - timedelta(milliseconds=lookback_ms(column))
-            near |= Q(**{f"{column}__in": values, "created_at__gte": since})
-    saved = [o.pk for o in orders if o.pk is not None]
-    nearby = Order.objects.filter(near, created_at__lt=end).exclude(pk__in=saved)
-    history = pd.concat(
-        [
-            _history_frame(nearby) if near else _history_frame(None),
-            queries[HISTORY_COLUMNS],
-        ],
-        ignore_index=True,
-    )
-    label_since = start - timedelta(milliseconds=WINDOWS[LABEL_WINDOW])
-    near_labels = Q()
-    for column in LABEL_ORDER_FIELDS:
-        values = {getattr(o, column) for o in orders} - {""}
-        if values:
-            near_labels |= Q(**{f"order__{column}__in": values})
-    labels = _labels_frame(
-        Label.objects.filter(near_labels, known_at__gte=label_since, known_at__lt=end)
-        if near_labels
-        else None
-    )
-    return build_features(history, queries, labels)
 
 
 def _history_frame(orders: QuerySet | None) -> pd.DataFrame:

@@ -41,7 +41,7 @@ class QueueFilterForm(forms.Form):
         required=False,
         max_length=128,
         label="Search",
-        help_text="Order id, customer, email, device, IP or card fingerprint",
+        help_text="Order id, customer, email, device, IP, card fingerprint or seller",
     )
     score_min = forms.FloatField(required=False, min_value=0, max_value=1)
     score_max = forms.FloatField(required=False, min_value=0, max_value=1)
@@ -85,6 +85,10 @@ class DecisionForm(forms.Form):
 
 class OverrideForm(forms.Form):
     value = forms.ChoiceField(choices=Label.Value.choices)
+    # The case's status when the page was drawn: a stale decision is refused.
+    expected_status = forms.ChoiceField(
+        choices=Case.Status.choices, required=False, widget=forms.HiddenInput
+    )
     reasons = forms.MultipleChoiceField(choices=_reason_choices, required=False)
     note = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

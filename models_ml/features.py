@@ -1,12 +1,14 @@
 """Point-in-time features for orders. Pure: frames in, frames out, no database.
 
-The same function serves intake (a few query orders against the history fetched
-for their entities) and training (every labelled order against all orders).
-A feature at time t sees only orders created strictly before t and labels known
-strictly before t, so a model never learns from the future.
+This is the offline backfill: training sets, replay and the parity test compute
+the features of many orders at once from raw orders and labels. Intake reads
+the same entity-window features from tiles (`tiles`, `feature_state`); both
+follow the declarations and time semantics of `feature_spec`: a feature at
+time t sees orders created, and labels known, in [S, E) with E = t rounded down
+to the minute, so an order never counts itself and nothing from the future.
 
-Counts for an entity over a window are found with two binary searches in the
-history sorted by (entity, time), and sums with a cumulative sum: O(n log n).
+Counts for a key over a window are found with two binary searches in the
+events sorted by (key, time), and sums with a cumulative sum: O(n log n).
 """
 
 from __future__ import annotations
@@ -16,43 +18,37 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-HOUR = 3_600_000  # times are integer milliseconds since the epoch
-DAY = 24 * HOUR
-WINDOWS: dict[str, int] = {"1h": HOUR, "1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
-WINDOW_WORDS = {"1h": "hour", "1d": "24 hours", "7d": "7 days", "30d": "30 days"}
+from models_ml.feature_spec import (
+    AGGREGATIONS,
+    DAY,
+    HOUR,  # noqa: F401 - re-exported
+    KEY_WORDS,
+    KEYS,
+    LABEL_ENTITIES,
+    MEAN_ENTITIES,
+    MEAN_WINDOWS,
+    NEW_CARD_SOURCE,
+    WINDOW_FEATURES,
+    WindowFeature,
+    window_bounds,
+)
+from models_ml.feature_spec import (
+    WINDOWS as WINDOW_SPECS,
+)
+
+WINDOWS: dict[str, int] = {name: w.width for name, w in WINDOW_SPECS.items()}
+WINDOW_WORDS = {name: w.words for name, w in WINDOW_SPECS.items()}
 
 # Entity columns of an order, and the words a reviewer uses for them.
-ENTITIES: dict[str, str] = {
-    "customer": "customer_id",
-    "card": "card_fingerprint",
-    "device": "device_id",
-    "ip": "ip_address",
-    "email": "email",
-    "seller": "seller_id",
-}
-ENTITY_WORDS = {
-    "customer": "customer",
-    "card": "card",
-    "device": "device",
-    "ip": "IP address",
-    "email": "email address",
-    "seller": "seller",
-}
-# Pairs whose absence in the last 30 days means "new card/device here".
+ENTITIES: dict[str, str] = {k: cols[0] for k, cols in KEYS.items() if len(cols) == 1}
+ENTITY_WORDS = KEY_WORDS
 PAIRS: dict[str, tuple[str, str]] = {
-    "device_card": ("device_id", "card_fingerprint"),
-    "customer_device": ("customer_id", "device_id"),
-    "customer_card": ("customer_id", "card_fingerprint"),
+    k: (cols[0], cols[1]) for k, cols in KEYS.items() if len(cols) == 2
 }
-MEAN_ENTITIES = ("customer", "card", "seller")
-MEAN_WINDOWS = ("1d", "7d", "30d")
 # "Amount is n× this customer's (card's) usual" over these windows.
 RATIO_ENTITIES = ("customer", "card")
-LABEL_ENTITIES = ("customer", "card", "device", "seller")
-# Label features look back over these windows of *known* time; the longest one
-# (LABEL_WINDOW) is how far back intake fetches labels.
 LABEL_WINDOWS = ("1d", "7d", "30d")
-LABEL_WINDOW = "30d"
+LABEL_WINDOW = "30d"  # the longest: how far back a label read must reach
 AMOUNT_STEPS_PER_DOUBLING = 24
 CHANNELS = ("web", "app", "phone", "pos", "other")
 
@@ -70,44 +66,40 @@ LABEL_COLUMNS = ["known_ts", "is_fraud", *(ENTITIES[e] for e in LABEL_ENTITIES)]
 
 
 def lookback_ms(entity_column: str) -> int:
-    """How far back intake must fetch history for this column to be exact."""
-    # "New card on this device" flags look 30 days behind each device order.
-    return 60 * DAY if entity_column == "device_id" else 30 * DAY
+    """How far back a history read must reach for this column to be exact."""
+    # 30-day windows start up to a day earlier (sawtooth); "new card on this
+    # device" flags look 31 days behind each device order.
+    return 62 * DAY if entity_column == "device_id" else 31 * DAY
 
 
-def _order_features() -> list[str]:
-    return [
-        "amount",
-        "amount_log_step",
-        "hour",
-        "is_weekend",
-        "is_night",
-        "account_age_days",
-        "billing_shipping_mismatch",
-        "card_billing_mismatch",
-        "channel_code",
-        "item_count",
-    ]
+ORDER_FEATURES = [
+    "amount",
+    "amount_log_step",
+    "hour",
+    "is_weekend",
+    "is_night",
+    "account_age_days",
+    "billing_shipping_mismatch",
+    "card_billing_mismatch",
+    "channel_code",
+    "item_count",
+]
+# Derived from a window feature and the order: the amount against the mean.
+RATIO_FEATURES = [
+    f"amount_vs_{e}_mean_{w}" for e in RATIO_ENTITIES for w in MEAN_WINDOWS
+]
 
 
-def _entity_features() -> list[str]:
-    names = [f"{e}_orders_{w}" for e in ENTITIES for w in WINDOWS]
-    names += [f"{e}_mean_amount_{w}" for e in MEAN_ENTITIES for w in MEAN_WINDOWS]
-    names += [f"amount_vs_{e}_mean_{w}" for e in RATIO_ENTITIES for w in MEAN_WINDOWS]
-    names += [f"{p}_seen_30d" for p in PAIRS]
-    names.append("device_new_cards_30d")
+def _feature_names() -> list[str]:
+    names = [*ORDER_FEATURES]
+    for feature in WINDOW_FEATURES:
+        names.append(feature.name)
+        if feature.name == f"{MEAN_ENTITIES[-1]}_mean_amount_{MEAN_WINDOWS[-1]}":
+            names += RATIO_FEATURES
     return names
 
 
-def _label_features() -> list[str]:
-    names = []
-    for e in LABEL_ENTITIES:
-        for w in LABEL_WINDOWS:
-            names += [f"{e}_fraud_labels_{w}", f"{e}_fraud_rate_{w}"]
-    return names
-
-
-FEATURE_NAMES: list[str] = _order_features() + _entity_features() + _label_features()
+FEATURE_NAMES: list[str] = _feature_names()
 
 
 def empty_history() -> pd.DataFrame:
@@ -129,7 +121,7 @@ def _dtype(column: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Index:
+class RangeIndex:
     """Events sorted by (key code, time), searchable for counts and sums."""
 
     keys: np.ndarray  # sorted composite key: code * span + (time - t0)
@@ -145,7 +137,7 @@ class _Index:
         values: dict[str, np.ndarray],
         t0: int,
         span: int,
-    ) -> _Index:
+    ) -> RangeIndex:
         present = codes >= 0
         composite = codes[present] * span + (times[present] - t0)
         order = np.argsort(composite, kind="stable")
@@ -155,32 +147,31 @@ class _Index:
         }
         return cls(keys=composite[order], cumsums=cumsums, t0=t0, span=span)
 
-    def window(
-        self, codes: np.ndarray, times: np.ndarray, width: int
-    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-        """Count and sums of events with the same key in [t - width, t).
+    def range(
+        self, codes: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Count ("count") and sums of events with the same key, lo ≤ time < hi.
 
-        `codes` come from the same `_codes` call as the index's (-1: missing).
+        `codes` come from the same coding as the index's (-1: missing, giving 0).
         """
         known = codes >= 0
-        code = np.where(known, codes, 0)
-        hi = np.searchsorted(self.keys, code * self.span + (times - self.t0), "left")
-        lo_time = np.maximum(times - width - self.t0, 0)
-        lo = np.searchsorted(self.keys, code * self.span + lo_time, "left")
-        count = np.where(known, hi - lo, 0)
-        sums = {
-            name: np.where(known, cs[hi] - cs[lo], 0)
-            for name, cs in self.cumsums.items()
-        }
-        return count, sums, known
+        code = np.where(known, codes, 0) * self.span
+        top = np.searchsorted(self.keys, code + (hi - self.t0), "left")
+        bottom = np.searchsorted(self.keys, code + np.maximum(lo - self.t0, 0), "left")
+        out = {"count": np.where(known & (hi > lo), top - bottom, 0)}
+        for name, cs in self.cumsums.items():
+            out[name] = np.where(known & (hi > lo), cs[top] - cs[bottom], 0)
+        return out
 
 
 def _values(column: pd.Series) -> np.ndarray:
-    return column.to_numpy(dtype=object, na_value=None)
+    values: np.ndarray = column.to_numpy(dtype=object, na_value=None)
+    return values
 
 
 def _present(values: np.ndarray) -> np.ndarray:
-    return (values != "") & (values != None)  # noqa: E711 - elementwise on objects
+    present: np.ndarray = (values != "") & (values != None)  # noqa: E711 - elementwise
+    return present
 
 
 def _codes(*columns: pd.Series) -> list[np.ndarray]:
@@ -206,37 +197,37 @@ def _pair_codes(a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
 def build_features(
     history: pd.DataFrame, queries: pd.DataFrame, labels: pd.DataFrame
 ) -> pd.DataFrame:
-    """Features for each row of `queries`, in FEATURE_NAMES order.
+    """Features for each row of `queries`, in FEATURE_NAMES order: the offline
+    backfill, vectorised over all queries at once.
 
     `history` holds orders (HISTORY_COLUMNS; it may include the queries
     themselves), `queries` the orders to describe (ORDER_COLUMNS) and `labels`
-    one row per label event (LABEL_COLUMNS). Missing values are NaN.
+    one row per label event (LABEL_COLUMNS). Missing values are NaN. Window
+    semantics: `feature_spec`.
     """
     q_ts = queries["ts"].to_numpy(dtype=np.int64)
-    h_ts = history["ts"].to_numpy(dtype=np.int64)
-    l_ts = labels["known_ts"].to_numpy(dtype=np.int64)
-    all_ts = np.concatenate([q_ts, h_ts, l_ts])
-    if len(all_ts) == 0:
+    if len(q_ts) == 0:
         return pd.DataFrame(columns=FEATURE_NAMES, dtype=float)
-    t0 = int(all_ts.min()) - 61 * DAY
-    span = int(all_ts.max()) - t0 + 1
     out: dict[str, np.ndarray] = {}
-    _add_order_features(out, queries, q_ts)
-    _add_entity_features(out, history, queries, h_ts, q_ts, t0, span)
-    _add_label_features(out, labels, queries, l_ts, q_ts, t0, span)
-    for entity in RATIO_ENTITIES:
-        for window in MEAN_WINDOWS:
-            mean = out[f"{entity}_mean_amount_{window}"]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                # Earlier orders that were all free give no usual amount.
-                out[f"amount_vs_{entity}_mean_{window}"] = np.where(
-                    mean > 0, out["amount"] / mean, np.nan
-                )
-    frame = pd.DataFrame(out, index=queries.index)
+    add_order_features(out, queries)
+    out.update(_window_features(history, queries, labels))
+    return features_frame(out, queries.index)
+
+
+def features_frame(out: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """Order and window features → the FEATURE_NAMES frame (adds the ratios)."""
+    for name in RATIO_FEATURES:
+        mean = out[name.replace("amount_vs_", "").replace("_mean_", "_mean_amount_")]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # Earlier orders that were all free give no usual amount.
+            out[name] = np.where(mean > 0, out["amount"] / mean, np.nan)
+    frame = pd.DataFrame(out, index=index)
     return frame[FEATURE_NAMES].astype(float)
 
 
-def _add_order_features(out: dict, queries: pd.DataFrame, q_ts: np.ndarray) -> None:
+def add_order_features(out: dict[str, np.ndarray], queries: pd.DataFrame) -> None:
+    """The plain per-order features (no history)."""
+    q_ts = queries["ts"].to_numpy(dtype=np.int64)
     moments = pd.to_datetime(q_ts, unit="ms", utc=True)
     out["amount"] = queries["amount"].to_numpy(dtype=float)
     out["amount_log_step"] = amount_log_step(out["amount"])
@@ -272,78 +263,108 @@ def amount_log_step(amount: np.ndarray) -> np.ndarray:
 def _mismatch(a: pd.Series, b: pd.Series) -> np.ndarray:
     left, right = _values(a), _values(b)
     both = _present(left) & _present(right)
-    return np.where(both, (left != right).astype(float), np.nan)
+    differ: np.ndarray = left != right
+    return np.where(both, differ.astype(float), np.nan)
 
 
-def _add_entity_features(
-    out: dict,
-    history: pd.DataFrame,
-    queries: pd.DataFrame,
-    h_ts: np.ndarray,
-    q_ts: np.ndarray,
-    t0: int,
-    span: int,
-) -> None:
-    # Whole cents: exact sums, so intake and training agree to the last bit.
-    amounts = np.round(history["amount"].to_numpy(dtype=float) * 100).astype(np.int64)
-    codes = {c: _codes(history[c], queries[c]) for c in ENTITIES.values()}
-    for entity, column in ENTITIES.items():
-        h_codes, q_codes = codes[column]
-        index = _Index.build(h_codes, h_ts, {"amount": amounts}, t0, span)
-        for window, width in WINDOWS.items():
-            count, sums, present = index.window(q_codes, q_ts, width)
-            out[f"{entity}_orders_{window}"] = np.where(present, count, np.nan)
-            if entity in MEAN_ENTITIES and window in MEAN_WINDOWS:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    mean = sums["amount"] / count / 100
-                out[f"{entity}_mean_amount_{window}"] = np.where(
-                    count > 0, mean, np.nan
-                )
-    for pair, (a, b) in PAIRS.items():
-        h_pairs, q_pairs = _pair_codes(codes[a], codes[b])
-        index = _Index.build(h_pairs, h_ts, {}, t0, span)
-        count, _, present = index.window(q_pairs, q_ts, 30 * DAY)
-        out[f"{pair}_seen_30d"] = np.where(present, (count > 0).astype(float), np.nan)
-    out["device_new_cards_30d"] = _device_new_cards(codes, h_ts, q_ts, t0, span)
+def cents(amount: pd.Series) -> np.ndarray:
+    """Amounts in whole cents: sums of cents are exact in any order."""
+    amounts: np.ndarray = amount.to_numpy(dtype=float)
+    return np.round(amounts * 100).astype(np.int64)
 
 
-def _device_new_cards(
-    codes: dict[str, list[np.ndarray]],
-    h_ts: np.ndarray,
-    q_ts: np.ndarray,
-    t0: int,
-    span: int,
-) -> np.ndarray:
-    """Cards that appeared on the device (unseen there for 30 days) in 30 days."""
-    h_pairs, _ = _pair_codes(codes["device_id"], codes["card_fingerprint"])
-    pair_index = _Index.build(h_pairs, h_ts, {}, t0, span)
-    seen_before, _, present = pair_index.window(h_pairs, h_ts, 30 * DAY)
-    is_new = (present & (seen_before == 0)).astype(float)
-    h_devices, q_devices = codes["device_id"]
-    index = _Index.build(h_devices, h_ts, {"new": is_new}, t0, span)
-    _count, sums, present_q = index.window(q_devices, q_ts, 30 * DAY)
-    return np.where(present_q, sums["new"], np.nan)
+def _key_codes(
+    history: pd.DataFrame, queries: pd.DataFrame, labels: pd.DataFrame
+) -> dict[str, list[np.ndarray]]:
+    """key → [history codes, query codes, label codes (entities of labels)]."""
+    out: dict[str, list[np.ndarray]] = {}
+    for key, columns in KEYS.items():
+        if len(columns) == 1:
+            column = columns[0]
+            frames = [history[column], queries[column]]
+            if column in labels.columns:
+                frames.append(labels[column])
+            out[key] = _codes(*frames)
+    for key, (a, b) in PAIRS.items():
+        out[key] = _pair_codes(out[_entity_of(a)][:2], out[_entity_of(b)][:2])
+    return out
 
 
-def _add_label_features(
-    out: dict,
-    labels: pd.DataFrame,
-    queries: pd.DataFrame,
-    l_ts: np.ndarray,
-    q_ts: np.ndarray,
-    t0: int,
-    span: int,
-) -> None:
-    fraud = labels["is_fraud"].to_numpy(dtype=float)
-    for entity in LABEL_ENTITIES:
-        column = ENTITIES[entity]
-        l_codes, q_codes = _codes(labels[column], queries[column])
-        index = _Index.build(l_codes, l_ts, {"fraud": fraud}, t0, span)
-        for window in LABEL_WINDOWS:
-            count, sums, present = index.window(q_codes, q_ts, WINDOWS[window])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = np.where(count > 0, sums["fraud"] / count, np.nan)
-            out[f"{entity}_fraud_labels_{window}"] = np.where(
-                present, sums["fraud"], np.nan
+def _entity_of(column: str) -> str:
+    return next(k for k, c in ENTITIES.items() if c == column)
+
+
+def order_new_cards(history: pd.DataFrame) -> np.ndarray:
+    """Per order of `history`: 1 if its card is new to its device (the pair
+    not seen in its own 30-day window), else 0. Feeds device_new_cards_30d."""
+    if len(history) == 0:
+        return np.zeros(0, dtype=np.int64)
+    h_ts = history["ts"].to_numpy(dtype=np.int64)
+    t0, span = _time_frame(h_ts)
+    a, b = PAIRS[NEW_CARD_SOURCE.key]
+    (pair,) = _pair_codes(_codes(history[a]), _codes(history[b]))
+    return _new_cards(pair, h_ts, t0, span)
+
+
+def _new_cards(pair: np.ndarray, h_ts: np.ndarray, t0: int, span: int) -> np.ndarray:
+    index = RangeIndex.build(pair, h_ts, {}, t0, span)
+    lo, hi = window_bounds(h_ts, NEW_CARD_SOURCE.window)
+    seen = index.range(pair, lo, hi)["count"]
+    new: np.ndarray = (pair >= 0) & (seen == 0)
+    return new.astype(np.int64)
+
+
+def _time_frame(*times: np.ndarray) -> tuple[int, int]:
+    joined = np.concatenate(times)
+    t0 = int(joined.min()) - 64 * DAY
+    return t0, int(joined.max()) - t0 + 1
+
+
+def _window_features(
+    history: pd.DataFrame, queries: pd.DataFrame, labels: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    q_ts = queries["ts"].to_numpy(dtype=np.int64)
+    h_ts = history["ts"].to_numpy(dtype=np.int64)
+    l_ts = labels["known_ts"].to_numpy(dtype=np.int64)
+    t0, span = _time_frame(q_ts, h_ts, l_ts)
+    codes = _key_codes(history, queries, labels)
+    h_cents = cents(history["amount"])
+    new_cards = _new_cards(codes[NEW_CARD_SOURCE.key][0], h_ts, t0, span)
+    fraud = labels["is_fraud"].to_numpy(dtype=np.int64)
+    bounds = {w: window_bounds(q_ts, w) for w in WINDOWS}
+    out: dict[str, np.ndarray] = {}
+    for key in KEYS:
+        features = [f for f in WINDOW_FEATURES if f.key == key]
+        streams = {f.stream for f in features}
+        if "orders" in streams:
+            index = RangeIndex.build(
+                codes[key][0],
+                h_ts,
+                {"cents": h_cents, "new_cards": new_cards},
+                t0,
+                span,
             )
-            out[f"{entity}_fraud_rate_{window}"] = np.where(present, rate, np.nan)
+            _fill(out, features, "orders", index, codes[key][1], bounds, "n")
+        if "labels" in streams:
+            index = RangeIndex.build(codes[key][2], l_ts, {"frauds": fraud}, t0, span)
+            _fill(out, features, "labels", index, codes[key][1], bounds, "labels")
+    return out
+
+
+def _fill(
+    out: dict[str, np.ndarray],
+    features: list[WindowFeature],
+    stream: str,
+    index: RangeIndex,
+    q_codes: np.ndarray,
+    bounds: dict[str, tuple[np.ndarray, np.ndarray]],
+    count_field: str,
+) -> None:
+    present = q_codes >= 0
+    for feature in features:
+        if feature.stream != stream:
+            continue
+        sums = index.range(q_codes, *bounds[feature.window])
+        sums[count_field] = sums.pop("count")
+        value = AGGREGATIONS[feature.aggregation].value(sums)
+        out[feature.name] = np.where(present, value, np.nan).astype(float)

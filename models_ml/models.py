@@ -21,7 +21,6 @@ class ModelVersion(models.Model):
     training_rows = models.PositiveIntegerField(default=0)
     label_counts = models.JSONField(default=dict)
     metrics = models.JSONField(default=dict)
-    base_value = models.FloatField(null=True)
     training_seconds = models.FloatField(null=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -77,3 +76,33 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.probability}"
+
+
+class FeatureTile(models.Model):
+    """Partial aggregates of one key value over one time tile (see `tiles`).
+
+    Several rows may hold the same tile (`shard`): concurrent intakes of one
+    busy seller add to different rows instead of queueing on one row lock;
+    reads sum them. Written only by `feature_state` (upserts that add).
+    """
+
+    key = models.CharField(max_length=16)
+    res = models.CharField(max_length=1)
+    value = models.TextField()
+    start = models.BigIntegerField(help_text="epoch milliseconds")
+    shard = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+    cents = models.BigIntegerField(default=0)
+    new_cards = models.BigIntegerField(default=0)
+    labels = models.BigIntegerField(default=0)
+    frauds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "res", "value", "start", "shard"], name="tile_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value} {self.res}@{self.start}#{self.shard}"

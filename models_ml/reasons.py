@@ -5,28 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from models_ml.feature_spec import BY_NAME, MEAN_WINDOWS
 from models_ml.features import (
     AMOUNT_STEPS_PER_DOUBLING,
-    ENTITIES,
     ENTITY_WORDS,
-    LABEL_ENTITIES,
-    LABEL_WINDOWS,
-    MEAN_ENTITIES,
-    MEAN_WINDOWS,
-    PAIRS,
     RATIO_ENTITIES,
     WINDOW_WORDS,
-    WINDOWS,
 )
-
-_PAIR_SENTENCES = {
-    "device_card": (
-        "Card already used on this device in 30 days",
-        "Card new to this device",
-    ),
-    "customer_device": ("Customer's usual device", "Device new to this customer"),
-    "customer_card": ("Customer's usual card", "Card new to this customer"),
-}
 
 
 def _plural(n: float, word: str) -> str:
@@ -43,9 +28,9 @@ def _age(days: float) -> str:
 
 def _missing(feature: str) -> str:
     """Sentences for features without a value (NaN)."""
+    if feature in BY_NAME:
+        return BY_NAME[feature].missing_sentence()
     for window, words in WINDOW_WORDS.items():
-        if feature.endswith(f"_fraud_rate_{window}"):
-            return f"No labelled orders to compare with in the last {words}"
         for entity in RATIO_ENTITIES:
             if feature == f"amount_vs_{entity}_mean_{window}":
                 noun = ENTITY_WORDS[entity]
@@ -56,16 +41,6 @@ def _missing(feature: str) -> str:
         return "Order amount not given"
     if feature.endswith("_mismatch"):
         return "A country needed for this comparison was not given"
-    if feature.endswith("_seen_30d"):
-        return "Not enough identifiers given to compare"
-    for entity, noun in ENTITY_WORDS.items():
-        for window, words in WINDOW_WORDS.items():
-            if feature == f"{entity}_mean_amount_{window}":
-                return f"No earlier orders from this {noun} in the last {words}"
-        if feature.startswith(f"{entity}_") and not feature.startswith(
-            "customer_device"
-        ):
-            return f"No {noun} given"
     return f"Not available: {feature.replace('_', ' ')}"
 
 
@@ -95,44 +70,15 @@ def _sentences() -> dict[str, Callable[..., str]]:
         "amount_log_step": lambda v: (
             f"Order amount about {2 ** (v / AMOUNT_STEPS_PER_DOUBLING):,.0f}"
         ),
-        "device_new_cards_30d": lambda v: (
-            f"{_plural(v, 'card')} new to this device in 30 days"
-        ),
     }
-    for entity, _column in ENTITIES.items():
-        noun = ENTITY_WORDS[entity]
-        for window in WINDOWS:
-            spec[f"{entity}_orders_{window}"] = (
-                lambda v, noun=noun, w=WINDOW_WORDS[window]: (
-                    f"{_plural(v, 'earlier order')} from this {noun} in the last {w}"
-                )
-            )
-    for entity in MEAN_ENTITIES:
-        for window in MEAN_WINDOWS:
-            spec[f"{entity}_mean_amount_{window}"] = (
-                lambda v, noun=ENTITY_WORDS[entity], w=WINDOW_WORDS[window]: (
-                    f"This {noun}'s average order over {w}: {v:,.2f}"
-                )
-            )
+    for name, feature in BY_NAME.items():
+        spec[name] = feature.sentence
     for entity in RATIO_ENTITIES:
         for window in MEAN_WINDOWS:
             spec[f"amount_vs_{entity}_mean_{window}"] = (
                 lambda v, noun=ENTITY_WORDS[entity], w=WINDOW_WORDS[window]: (
                     f"Amount is {v:,.1f}× this {noun}'s average over {w}"
                 )
-            )
-    for pair, (seen, new) in _PAIR_SENTENCES.items():
-        assert pair in PAIRS
-        spec[f"{pair}_seen_30d"] = lambda v, seen=seen, new=new: seen if v else new
-    for entity in LABEL_ENTITIES:
-        noun = ENTITY_WORDS[entity]
-        for window in LABEL_WINDOWS:
-            words = WINDOW_WORDS[window]
-            spec[f"{entity}_fraud_labels_{window}"] = lambda v, noun=noun, w=words: (
-                f"{_plural(v, 'fraud')} on this {noun} confirmed in the last {w}"
-            )
-            spec[f"{entity}_fraud_rate_{window}"] = lambda v, noun=noun, w=words: (
-                f"{v:.0%} of this {noun}'s orders labelled in the last {w} were fraud"
             )
     return spec
 

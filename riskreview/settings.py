@@ -280,6 +280,10 @@ if MODEL_PRIMARY_METRIC not in {"ap", "auc", "p_at_k"}:
 
 # Review workbench.
 CASE_LEASE_MINUTES = env_int("CASE_LEASE_MINUTES", 15)
+# A skipped case stays out of that reviewer's "next case" this long (a shift).
+CASE_SKIP_MINUTES = env_int("CASE_SKIP_MINUTES", 480)
+# A reviewer may take back her decision this many seconds after making it.
+DECISION_UNDO_SECONDS = env_int("DECISION_UNDO_SECONDS", 10)
 QA_SHARE = env_float("QA_SHARE", 0.05)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 50)
 

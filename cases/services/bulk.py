@@ -9,6 +9,7 @@ from django.db import transaction
 
 from cases.models import ApiClient, Label, Order
 from cases.schemas import OrderIn
+from models_ml.feature_state import labels_record, orders_load_record
 
 
 @transaction.atomic
@@ -34,6 +35,7 @@ def orders_bulk_load(
         if p.order_id not in stored
     ]
     Order.objects.bulk_create(fresh, batch_size=1000)
+    orders_load_record(fresh)
     by_id = {o.order_id: o for o in fresh}
     new_labels = [
         Label(
@@ -49,6 +51,7 @@ def orders_bulk_load(
         if order_id in by_id
     ]
     Label.objects.bulk_create(new_labels, batch_size=1000)
+    labels_record(new_labels)
     return len(fresh), len(new_labels)
 
 

@@ -12,6 +12,7 @@ from cases.schemas import OrderIn
 from cases.services.audit import audit_event
 from cases.services.db_retry import is_retryable, retry_pause
 from cases.services.scoring import orders_score
+from models_ml.feature_state import orders_record
 from models_ml.models import Score
 from models_ml.services import scores_save
 
@@ -75,6 +76,7 @@ def _ingest_once(
         )
         with transaction.atomic():
             Order.objects.bulk_create(fresh)
+            orders_record(fresh, [s.features for s in scores])
             scores_save(scores)
             cases = cases_open(scores)
         for score in scores:

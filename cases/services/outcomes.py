@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases.models import ApiClient, Case, Label, Order
 from cases.schemas import OutcomeIn
 from cases.services.audit import audit_record
+from models_ml.feature_state import labels_record
 
 _OUTCOMES = {
     "chargeback": (Label.Value.FRAUD, Label.Source.CHARGEBACK),
@@ -39,6 +40,7 @@ def outcome_record(
         known_at=timezone.now(),
         reasons=[outcome.outcome],
     )
+    labels_record([label])
     audit_record(
         f"client:{client.name}",
         "label.outcome",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cases.datasets import online_features
 from cases.models import Order
+from models_ml.feature_state import features_online
 from models_ml.models import Score
 from models_ml.services import scores_compute
 
@@ -15,4 +15,4 @@ def orders_score(
 ) -> list[Score]:
     """Unsaved Score rows for `orders` (saved or not), features as of each
     order's own created_at; `explain(decision)` picks who gets SHAP reasons."""
-    return scores_compute(orders, online_features(orders), explain)
+    return scores_compute(orders, features_online(orders), explain)

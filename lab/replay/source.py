@@ -322,7 +322,9 @@ def _truth(raw: pd.DataFrame, column: str, rejects: Rejects) -> np.ndarray:
     rejects.add(
         raw, unknown, column, "the truth must be 1/0, true/false or fraud/legitimate"
     )
-    return np.where(unknown, None, fraud).astype(object)
+    truth = fraud.astype(object)
+    truth[unknown] = None
+    return truth
 
 
 def _texts(values: pd.Series) -> pd.Series:

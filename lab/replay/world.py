@@ -24,6 +24,8 @@ from cases.services.audit import audit_event
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.intake import orders_ingest
 from cases.services.queue_mix import Shares, queue_mix_select
+from models_ml.feature_state import labels_record
+from models_ml.frames import LABEL_ORDER_FIELDS
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import active_model_forget
 
@@ -188,6 +190,7 @@ def reviews_decide(
         case.status, case.decided_at = Case.Status.DECIDED, end
         by_reason[case.queue_reason] = by_reason.get(case.queue_reason, 0) + 1
     Label.objects.bulk_create(labels)
+    labels_record(labels)
     Case.objects.bulk_update(cases, ["status", "decided_at"])
     AuditEvent.objects.bulk_create(
         audit_event(
@@ -227,6 +230,7 @@ def chargebacks_record(
         for order in orders
     ]
     Label.objects.bulk_create(labels)
+    labels_record(labels)
     return len(labels)
 
 
@@ -240,7 +244,7 @@ def confirmations_record(
         return 0
     orders = Order.objects.filter(
         client=client, order_id__in=ids, labels__isnull=True
-    ).only("pk", "created_at")
+    ).only("pk", "created_at", *LABEL_ORDER_FIELDS)
     labels = [
         Label(
             order=order,
@@ -252,6 +256,7 @@ def confirmations_record(
         for order in orders
     ]
     Label.objects.bulk_create(labels, batch_size=BULK_CHUNK)
+    labels_record(labels)
     return len(labels)
 
 

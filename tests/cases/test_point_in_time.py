@@ -10,6 +10,7 @@ from cases.models import Label
 from cases.schemas import OrderIn
 from cases.services.intake import orders_ingest
 from lab.demo_data import TRUTH_KEYS, generate_orders
+from models_ml.feature_state import labels_record
 from models_ml.features import FEATURE_NAMES
 from models_ml.models import Score
 
@@ -62,7 +63,7 @@ def test_training_features_equal_intake_features(client_and_token, active_versio
 
 def _store_labels_known_before(moment, pending: list[tuple]) -> None:
     due = [p for p in pending if p[2] < moment]
-    Label.objects.bulk_create(
+    labels = [
         Label(
             order=order,
             value="fraud" if is_fraud else "legitimate",
@@ -70,5 +71,7 @@ def _store_labels_known_before(moment, pending: list[tuple]) -> None:
             known_at=known_at,
         )
         for order, is_fraud, known_at in due
-    )
+    ]
+    Label.objects.bulk_create(labels)
+    labels_record(labels)
     pending[:] = [p for p in pending if p[2] >= moment]

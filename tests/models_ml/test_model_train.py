@@ -110,7 +110,7 @@ def test_a_window_without_holdout_trains_on_the_window_and_promotes(model_dir):
     assert version.metrics == {"holdout": None, "champion": None}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_promotions_leave_exactly_one_active_version(trained_artifact):
     import sklearn
 

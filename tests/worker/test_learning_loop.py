@@ -17,7 +17,10 @@ from models_ml.models import ModelVersion, Score
 from models_ml.services import model_train
 from tests.worker.conftest import wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _payloads(rows: list[dict]) -> list[OrderIn]:

@@ -1,0 +1,217 @@
+"""The online feature state in the database: FeatureTile rows.
+
+Why the database (PostgreSQL, or SQLite for the embedded default) and not
+Redis: tile deltas are written in the transaction that stores the order (or
+label), so a rolled-back request leaves nothing behind and the state never
+drifts from the orders; and reading them is one more statement on a
+connection intake already holds.
+
+Reading: one SELECT per batch of orders, at most 31 day + 25 hour + 60 minute
+tiles per key value (× SHARDS rows at most), however long the history.
+Writing: one upsert statement that adds the deltas; each transaction picks one
+shard at random, so concurrent intakes of one busy seller rarely wait on the
+same row lock, and rows are written in key order so they cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from models_ml.feature_spec import KEYS, NEW_CARD_SOURCE, RESOLUTIONS, TILE_FIELDS
+from models_ml.features import HISTORY_COLUMNS
+from models_ml.frames import (
+    LABEL_ORDER_FIELDS,
+    ORDER_FIELDS,
+    labels_frame,
+    orders_frame,
+)
+from models_ml.tiles import (
+    TILE_COLUMNS,
+    empty_tiles,
+    features_from_tiles,
+    key_values,
+    label_tiles,
+    new_cards_of,
+    order_tiles,
+    read_ranges,
+    window_features_from_tiles,
+)
+
+SHARDS = 8
+TABLE = "models_ml_featuretile"
+_CLAUSE = "(key = %s AND res = %s AND value {values} AND start >= %s AND start < %s)"
+
+
+def tiles_read(queries: pd.DataFrame) -> pd.DataFrame:
+    """Stored tiles the features of `queries` (ORDER_COLUMNS) can need, summed
+    over shards: one statement."""
+    if len(queries) == 0:
+        return empty_tiles()
+    ranges = read_ranges(queries["ts"].to_numpy(dtype=np.int64))
+    clauses: list[str] = []
+    params: list[Any] = []
+    postgres = connection.vendor == "postgresql"
+    for key in KEYS:
+        values = sorted({v for v in key_values(queries, key) if v is not None})
+        if not values:
+            continue
+        for res in RESOLUTIONS:
+            lo, hi = ranges[res]
+            if postgres:
+                clauses.append(_CLAUSE.format(values="= ANY(%s)"))
+                params += [key, res, values, lo, hi]
+            else:
+                marks = ", ".join(["%s"] * len(values))
+                clauses.append(_CLAUSE.format(values=f"IN ({marks})"))
+                params += [key, res, *values, lo, hi]
+    if not clauses:
+        return empty_tiles()
+    sums = ", ".join(f"SUM({f})" for f in TILE_FIELDS)
+    sql = (
+        f"SELECT key, value, res, start, {sums} FROM {TABLE} "
+        f"WHERE {' OR '.join(clauses)} GROUP BY key, value, res, start"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=TILE_COLUMNS)
+    for field in ["start", *TILE_FIELDS]:
+        frame[field] = frame[field].astype(np.int64)
+    return frame
+
+
+def tiles_add(deltas: pd.DataFrame, shard: int | None = None) -> None:
+    """Add tile deltas (TILE_COLUMNS) to the stored tiles. Call inside the
+    transaction that stores the orders or labels they come from."""
+    if len(deltas) == 0:
+        return
+    shard = random.randrange(SHARDS) if shard is None else shard
+    deltas = deltas.sort_values(["key", "res", "value", "start"], kind="stable")
+    columns = ["key", "res", "value", "start", "shard", *TILE_FIELDS]
+    updates = ", ".join(f"{f} = {TABLE}.{f} + excluded.{f}" for f in TILE_FIELDS)
+    conflict = f"ON CONFLICT (key, res, value, start, shard) DO UPDATE SET {updates}"
+    data = [deltas[c].tolist() for c in ["key", "res", "value"]]
+    data += [deltas["start"].astype(np.int64).tolist(), [shard] * len(deltas)]
+    data += [deltas[f].astype(np.int64).tolist() for f in TILE_FIELDS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = ["text", "text", "text", "bigint", "smallint"] + ["bigint"] * len(
+                TILE_FIELDS
+            )
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            cursor.execute(
+                f"INSERT INTO {TABLE} ({', '.join(columns)}) "
+                f"SELECT * FROM unnest({arrays}) {conflict}",
+                data,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            insert = f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({marks})"
+            cursor.executemany(
+                f"{insert} {conflict}",
+                list(zip(*data, strict=True)),
+            )
+
+
+def features_read(
+    queries: pd.DataFrame, *, fresh: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """FEATURE_NAMES frame of `queries` from the stored tiles, and the deltas to
+    add when they are stored (fresh orders only; see tiles.features_from_tiles)."""
+    return features_from_tiles(tiles_read(queries), queries, fresh=fresh)
+
+
+def tiles_clear() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE}")
+
+
+def tiles_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
+        return int(cursor.fetchone()[0])
+
+
+def deltas_concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Deltas of several batches summed per tile (for bulk writes)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_tiles()
+    joined = pd.concat(parts, ignore_index=True)
+    return (
+        joined.groupby(["key", "value", "res", "start"], sort=False)
+        .sum()
+        .reset_index()[TILE_COLUMNS]
+    )
+
+
+def _orders_frame(orders: Sequence[object]) -> pd.DataFrame:
+    return orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
+
+
+def features_online(orders: Sequence[object]) -> pd.DataFrame:
+    """Features of Order instances as of their own created_at, from the tiles.
+
+    Unsaved orders (intake) see the earlier orders of their batch as if sent
+    one by one; `orders_record` must then add them in the same transaction.
+    """
+    fresh = all(getattr(o, "pk", None) is None for o in orders)
+    features, _deltas = features_read(_orders_frame(orders), fresh=fresh)
+    return features
+
+
+def orders_record(orders: Sequence[object], features: Sequence[dict[str, Any]]) -> None:
+    """Add stored orders to the tiles; `features` are the ones they were scored
+    with (their own "card new to this device" comes from them)."""
+    if not orders:
+        return
+    seen = [f.get(NEW_CARD_SOURCE.name) for f in features]
+    new_cards = np.array([1 if s == 0 else 0 for s in seen], dtype=np.int64)
+    tiles_add(order_tiles(_orders_frame(orders)[HISTORY_COLUMNS], new_cards))
+
+
+def orders_load_record(orders: Sequence[object]) -> None:
+    """Add orders stored without scoring (bulk loads) to the tiles."""
+    if not orders:
+        return
+    frame = _orders_frame(orders)
+    stored = tiles_read(frame)
+    overlay = order_tiles(frame, np.zeros(len(frame), dtype=np.int64))
+    out = window_features_from_tiles(
+        pd.concat([stored, overlay]), frame, {NEW_CARD_SOURCE.name}
+    )
+    tiles_add(order_tiles(frame[HISTORY_COLUMNS], new_cards_of(out)))
+
+
+def labels_record(labels: Sequence[object]) -> None:
+    """Add Label instances (with their order) to the tiles at their known_at."""
+    if labels:
+        tiles_add(_label_deltas(labels))
+
+
+def labels_withdraw(labels: Sequence[object]) -> None:
+    """Take labels_record's deltas back out, for labels deleted again (an
+    undone decision)."""
+    if labels:
+        deltas = _label_deltas(labels)
+        fields = list(TILE_FIELDS)
+        deltas[fields] = -deltas[fields]
+        tiles_add(deltas)
+
+
+def _label_deltas(labels: Sequence[object]) -> pd.DataFrame:
+    rows = [
+        (
+            label.known_at,  # type: ignore[attr-defined]
+            label.value == "fraud",  # type: ignore[attr-defined]
+            *(getattr(label.order, c) for c in LABEL_ORDER_FIELDS),  # type: ignore[attr-defined]
+        )
+        for label in labels
+    ]
+    return label_tiles(labels_frame(rows))

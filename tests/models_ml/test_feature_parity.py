@@ -1,0 +1,141 @@
+"""The online path (tiles kept as orders and labels arrive) equals the offline
+backfill (build_features over raw orders and labels) for every feature."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lab.demo_data import generate_orders
+from models_ml.features import FEATURE_NAMES, HISTORY_COLUMNS, build_features
+from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame
+from models_ml.tiles import features_from_tiles, label_tiles
+
+HANDBOOK = Path(
+    "/work/shared/data/fraud-handbook/transactions_2018-04-01_2018-09-04.parquet"
+)
+LABEL_DELAY = timedelta(days=2)
+
+
+def _demo_stream(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = generate_orders(n, seed=seed, days=45)
+    orders = orders_frame([[row[f] for f in ORDER_FIELDS] for row in rows])
+    labels = labels_frame(
+        (
+            row["created_at"] + LABEL_DELAY,
+            row["is_fraud"],
+            row["customer_id"],
+            row["card_fingerprint"],
+            row["device_id"],
+            row["seller_id"],
+        )
+        for row in rows[::2]
+    )
+    return orders, labels
+
+
+@pytest.fixture(scope="module")
+def handbook_stream() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """40 days of the fraud handbook's transactions at one terminal in eight."""
+    if not HANDBOOK.exists():
+        pytest.fail(
+            f"the fraud handbook data is missing: {HANDBOOK} "
+            "(see BENCHMARKS.md, Replay, for where it comes from)"
+        )
+    raw = pd.read_parquet(
+        HANDBOOK,
+        columns=["TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT", "TX_FRAUD"],
+    )
+    raw = raw[(raw["TX_DATETIME"] < "2018-05-11") & (raw["TERMINAL_ID"] % 8 == 0)]
+    times = raw["TX_DATETIME"].dt.tz_localize("UTC").dt.to_pydatetime()
+    customers = raw["CUSTOMER_ID"].astype(str).to_numpy()
+    terminals = raw["TERMINAL_ID"].astype(str).to_numpy()
+    amounts = raw["TX_AMOUNT"].to_numpy()
+    orders = orders_frame(
+        [t, a, c, c, "", "", "", s, None, "", "", "", "web", 1]
+        for t, a, c, s in zip(times, amounts, customers, terminals, strict=True)
+    )
+    labels = labels_frame(
+        (t + timedelta(days=7), bool(f), c, c, "", s)
+        for t, f, c, s in zip(times, raw["TX_FRAUD"], customers, terminals, strict=True)
+    )
+    return orders, labels
+
+
+def _online(orders: pd.DataFrame, labels: pd.DataFrame, batch: int) -> pd.DataFrame:
+    """Orders sent in time order, `batch` at a time; each label stored by the
+    time it is known (labels known later in a batch's span are stored before
+    it: tiles must not let them reach earlier orders)."""
+    labels = labels.sort_values("known_ts", kind="stable").reset_index(drop=True)
+    state: list[pd.DataFrame] = []
+    known = 0
+    frames = []
+    for first in range(0, len(orders), batch):
+        queries = orders.iloc[first : first + batch]
+        now = int(queries["ts"].iloc[-1])
+        due = int(np.searchsorted(labels["known_ts"].to_numpy(), now, "left"))
+        if due > known:
+            state.append(label_tiles(labels.iloc[known:due]))
+            known = due
+        stored = pd.concat(state) if state else label_tiles(labels.iloc[:0])
+        if len(state) > 8:  # keep the test fast: merge the stored tiles
+            keys = ["key", "value", "res", "start"]
+            state = [stored.groupby(keys, sort=False).sum().reset_index()]
+        features, deltas = features_from_tiles(stored, queries, fresh=True)
+        state.append(deltas)
+        frames.append(features)
+    return pd.concat(frames)
+
+
+def _assert_equal(online: pd.DataFrame, offline: pd.DataFrame) -> None:
+    assert list(online.columns) == FEATURE_NAMES
+    for name in FEATURE_NAMES:
+        np.testing.assert_allclose(
+            online[name].to_numpy(),
+            offline[name].to_numpy(),
+            rtol=0,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=name,
+        )
+
+
+def test_online_tiles_equal_offline_backfill_on_demo_orders():
+    orders, labels = _demo_stream(2000, seed=5)
+
+    online = _online(orders, labels, batch=40)
+    offline = build_features(orders[HISTORY_COLUMNS], orders, labels)
+
+    _assert_equal(online, offline)
+    # The comparison means something: the windows hold orders, labels, new cards.
+    assert offline["seller_orders_30d"].max() > 50
+    assert offline["seller_fraud_labels_7d"].max() > 0
+    assert offline["device_new_cards_30d"].max() > 1
+
+
+def test_stored_orders_read_from_tiles_equal_offline_backfill():
+    """Re-scoring: every order and label is stored, later ones included."""
+    orders, labels = _demo_stream(1500, seed=6)
+    from models_ml.features import order_new_cards
+    from models_ml.tiles import order_tiles
+
+    stored = pd.concat(
+        [order_tiles(orders, order_new_cards(orders)), label_tiles(labels)]
+    )
+    online, deltas = features_from_tiles(stored, orders, fresh=False)
+
+    _assert_equal(online, build_features(orders[HISTORY_COLUMNS], orders, labels))
+    assert deltas.empty
+
+
+@pytest.mark.slow
+def test_online_tiles_equal_offline_backfill_on_handbook_slice(handbook_stream):
+    orders, labels = handbook_stream
+
+    online = _online(orders, labels, batch=500)
+    offline = build_features(orders[HISTORY_COLUMNS], orders, labels)
+
+    _assert_equal(online, offline)
+    assert offline["seller_fraud_labels_30d"].max() > 0
