@@ -5,7 +5,8 @@
 Everything runs on 127.0.0.1. In order:
 
 1. drop and recreate the PostgreSQL database ``riskreview_bench``; ``migrate``;
-   ``seed_demo --orders 20000 --seed 7`` (30 days of history, 75 % labelled);
+   ``seed_demo --history-only --orders 20000 --seed 7`` (30 days of history,
+   75 % labelled);
    ``train_model``; ``create_api_client bench``; ``VACUUM ANALYZE``;
 2. start ``gunicorn riskreview.wsgi --workers 2`` with
    ``DJANGO_SETTINGS_MODULE=bench.settings`` (production settings plus the
@@ -314,7 +315,10 @@ def prepare(env: dict[str, str]) -> tuple[str, dict[str, float]]:
     """Migrate, seed, train and create the API client; return its token."""
     steps = {
         "migrate": ["migrate", "--noinput"],
-        "seed_demo": ["seed_demo", "--orders", str(SEED_ORDERS), "--seed", str(SEED)],
+        "seed_demo": [
+            *("seed_demo", "--history-only", "--orders", str(SEED_ORDERS)),
+            *("--seed", str(SEED)),
+        ],
         "train_model": ["train_model"],
         "create_api_client": ["create_api_client", "bench"],
     }
