@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,8 +96,8 @@ def _tile_rows(
         f"WHERE {' OR '.join(clauses)} GROUP BY key, value, res, start"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        cursor.execute(sql, params)  # type: ignore[arg-type]
+        return list(cursor.fetchall())
 
 
 def tiles_add(deltas: pd.DataFrame | Sequence[Tile], shard: int | None = None) -> None:
@@ -199,13 +200,13 @@ def _one_order_features(order: object) -> pd.DataFrame:
     values = _key_values(order)
     rows = _tile_rows({k: [v] for k, v in values.items()}, read_ranges(np.array([ts])))
     queries = _orders_frame([order])
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, Any] = {}
     add_order_features(out, queries)
     out.update(one_window_features(ts, values, rows))
     return features_frame(out, queries.index)
 
 
-def orders_record(orders: Sequence[object], features: Sequence[dict]) -> None:
+def orders_record(orders: Sequence[object], features: Sequence[dict[str, Any]]) -> None:
     """Add stored orders to the tiles; `features` are the ones they were scored
     with (their own "card new to this device" comes from them)."""
     events = (

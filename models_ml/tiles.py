@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -262,7 +263,7 @@ def features_from_tiles(
 # call would dominate: a single order's intake, and the deltas intake writes.
 # The parity tests hold both equal to the offline backfill.
 
-Tile = tuple  # a TILE_COLUMNS row: (key, value, res, start, *TILE_FIELDS)
+Tile = tuple[Any, ...]  # a TILE_COLUMNS row: (key, value, res, start, *TILE_FIELDS)
 
 
 def key_values_of(fields: Mapping[str, object]) -> dict[str, str]:
@@ -283,7 +284,7 @@ def event_tiles(
     keys = keys_of(stream)
     fields = ORDER_FIELDS_OF_TILES if stream == "orders" else LABEL_FIELDS_OF_TILES
     slots = [TILE_FIELDS.index(f) for f in fields]
-    summed: dict[tuple, list[int]] = {}
+    summed: dict[tuple[Any, ...], list[int]] = {}
     for ts, values, amounts in events:
         add = [(i, int(amounts[f])) for i, f in zip(slots, fields, strict=True)]
         for key in keys:
@@ -324,7 +325,8 @@ def one_window_features(
         prefixes[key_res] = (starts, cumulative)
     ranges = {}
     for window in WINDOWS:
-        start, end = window_bounds(np.array([ts], dtype=np.int64), window)
+        bounds = window_bounds(np.array([ts], dtype=np.int64), window)
+        start, end = (np.asarray(b) for b in bounds)
         ranges[window] = [
             (res, int(lo[0]), int(hi[0])) for res, lo, hi in pieces(start, end)
         ]
