@@ -30,4 +30,4 @@ RUN mkdir -p var \
 
 EXPOSE 8000
 
-CMD ["gunicorn", "riskreview.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "riskreview.wsgi", "--config", "python:riskreview.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -34,8 +34,9 @@ help:
 	@echo "  run      migrate, collectstatic, seed demo data, train model, create demo users,"
 	@echo "           then start web + worker + beat (Procfile) on SQLite, no external services"
 	@echo "  dev      same preparation, then Procfile.dev (runserver with DEBUG=true)"
-	@echo "  test     ruff, import contracts, migration check and pytest against PostgreSQL + Redis"
-	@echo "  lint     ruff check + ruff format --check"
+	@echo "  test     ruff, mypy, import contracts, migration check and pytest against"
+	@echo "           PostgreSQL + Redis"
+	@echo "  lint     ruff check + ruff format --check + mypy"
 	@echo "  format   ruff format + ruff check --fix"
 	@echo "  bench    run bench/run_all.py"
 	@echo "  screenshots  run the browser tests and copy their pictures to docs/screenshots/"
@@ -84,6 +85,8 @@ dev: prepare
 test: install
 	@echo "==> ruff check"
 	$(VENV)/bin/ruff check .
+	@echo "==> mypy (pyproject.toml [tool.mypy])"
+	$(TEST_ENV) $(VENV)/bin/mypy
 	@echo "==> import contracts (.importlinter)"
 	$(VENV)/bin/lint-imports
 	@echo "==> checking for missing migrations"
@@ -94,6 +97,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -6,8 +6,10 @@ Fills a throwaway database ``riskreview_bench_queue`` with N orders and N open
 cases (SQL ``generate_series``: realistic entity cardinalities, priorities
 spread over 0…5,000), then times, in process through Django's test client
 (views, templates, queries; no network), as a signed-in reviewer:
-the first queue page, a deep page (keyset cursor at the median priority), a
-filtered page (one seller), a search by order id, and case pages. For
+the first queue page (with its total: estimated past 10,000), a deep page
+(keyset cursor at the median priority), a filtered page (one seller), a search
+by order id, case pages (grouped linked orders, entity summaries) and entity
+pages (a seller with ~2,000 orders, a device). For
 comparison it also times the same deep page with OFFSET.
 """
 
@@ -48,8 +50,13 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="Keep the filled database of a run before."
     )
+    parser.add_argument(
+        "--database",
+        default="riskreview_bench_queue",
+        help="The throwaway database (dropped and refilled unless --reuse).",
+    )
     args = parser.parse_args()
-    fresh_database("riskreview_bench_queue", keep=args.reuse)
+    fresh_database(args.database, keep=args.reuse)
 
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -72,6 +79,7 @@ def main() -> None:
         Case.objects.values_list("id", flat=True)[:: max(1, args.cases // 500)]
     )
     rng = random.Random(1)
+    entity = f"/entities/{Case.objects.first().order.client_id}/"
 
     def get(url: str) -> None:
         response = client.get(url)
@@ -96,6 +104,18 @@ def main() -> None:
             lambda: get(f"/queue/?q=o-{rng.randint(1, args.cases)}"), args.repeat
         ),
         "case page": timed(lambda: get(f"/cases/{rng.choice(case_ids)}/"), args.repeat),
+        "entity page (seller, ~2,000 orders)": timed(
+            lambda: get(f"{entity}seller/?value=s-{rng.randrange(500)}"), args.repeat
+        ),
+        "entity page (device)": timed(
+            lambda: get(f"{entity}device/?value=d-{rng.randrange(300000)}"),
+            args.repeat,
+        ),
+        # The floor, measured in the same run: one indexed row through the ORM.
+        # Read every row above against it when the machine is shared.
+        "floor: one indexed row (query only)": timed(
+            lambda: Case.objects.filter(pk=rng.choice(case_ids)).exists(), args.repeat
+        ),
         "deep page by OFFSET (query only)": timed(
             offset_page, max(5, args.repeat // 4)
         ),

@@ -1,7 +1,14 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import AbstractUser, Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from cases.admin_audit import AuditedAdmin
 from cases.models import (
     ApiClient,
     AuditEvent,
@@ -17,11 +24,69 @@ from cases.services.webhooks import (
     webhook_endpoint_create,
     webhook_replay,
     webhook_secret_rotate,
+    webhook_url_validate,
 )
+
+User = get_user_model()
+# Only a superuser may grant privileges: these fields are read-only for others.
+PRIVILEGE_FIELDS = ["is_superuser", "is_staff", "groups", "user_permissions"]
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class RestrictedUserAdmin(UserAdmin, AuditedAdmin):
+    """The admin role manages accounts but cannot raise anyone's privileges,
+    its own included, nor touch a superuser's account."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += PRIVILEGE_FIELDS
+        return fields
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: AbstractUser | None = None
+    ) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: AbstractUser | None = None
+    ) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Group)
+class RestrictedGroupAdmin(GroupAdmin, AuditedAdmin):
+    """Roles' permissions change only by a superuser."""
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("url"):
+            webhook_url_validate(data["url"])
+        return data
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(AuditedAdmin):
     list_display = [
         "name",
         "token_prefix",
@@ -61,7 +126,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AuditedAdmin):
     list_display = [
         "order_id",
         "created_at",
@@ -82,14 +147,14 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AuditedAdmin):
     list_display = ["id", "order", "status", "priority", "queue_reason", "created_at"]
     list_filter = ["status", "queue_reason"]
     raw_id_fields = ["order"]
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(AuditedAdmin):
     list_display = ["order", "value", "source", "known_at", "created_by"]
     list_filter = ["value", "source"]
     raw_id_fields = ["order", "case"]
@@ -99,11 +164,21 @@ class LabelAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(AuditedAdmin):
     """Read-only: the audit trail can be searched, never edited or deleted."""
 
     list_display = ["created_at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
+    # created_at is not editable, so the detail page shows it only when named.
+    fields = readonly_fields = (
+        "created_at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "before",
+        "after",
+    )
     search_fields = ["actor", "object_id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -117,10 +192,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AuditedAdmin):
     list_display = ["url", "client", "events", "active", "created_at"]
     list_filter = ["active"]
     fields = ["client", "url", "events", "active"]
+    form = WebhookEndpointForm
     actions = ["rotate_secret"]
 
     def save_model(
@@ -151,7 +227,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(AuditedAdmin):
     """Deliveries, with the dead-letter list (filter status = dead) and replay."""
 
     list_display = [
@@ -177,6 +253,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
+class ReasonCodeAdmin(AuditedAdmin):
     list_display = ["code", "label", "applies_to", "active"]
     list_filter = ["applies_to", "active"]

@@ -19,7 +19,7 @@ from cases.api_output import (
 )
 from cases.authentication import request_client
 from cases.exceptions import OrderNotFound
-from cases.idempotent import IdempotentMixin
+from cases.idempotent import KEY_PATTERN, MAX_KEY_LENGTH, IdempotentMixin
 from cases.models import ApiClient, Case, Order
 from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
 from cases.selectors import case_get_for_client, order_labels, order_latest_score
@@ -30,10 +30,23 @@ from models_ml.models import Score
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": KEY_PATTERN,
+    },
     OpenApiParameter.HEADER,
     required=False,
-    description="Replays the first response to this key byte for byte.",
+    description=(
+        f"Up to {MAX_KEY_LENGTH} characters, no control characters (else 400). "
+        "The first response to a key is stored and replayed byte for byte "
+        "(header `Idempotent-Replayed: true`); the same key with another body "
+        "or on another endpoint is 422; while the first request with the key "
+        "is still running, 409 (retry later). A request that failed with a "
+        "5xx, or whose process died, does not keep its key: retry it with the "
+        "same key."
+    ),
 )
 
 

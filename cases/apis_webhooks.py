@@ -13,7 +13,11 @@ from cases.apis import json_object
 from cases.authentication import request_client
 from cases.models import WebhookEndpoint
 from cases.schemas import WebhookIn
-from cases.services.webhooks import webhook_endpoint_create, webhook_secret_rotate
+from cases.services.webhooks import (
+    webhook_endpoint_create,
+    webhook_endpoint_deactivate,
+    webhook_secret_rotate,
+)
 
 
 class WebhookOut(serializers.Serializer):
@@ -66,8 +70,7 @@ class WebhookDeleteApi(APIView):
         endpoint = get_object_or_404(
             WebhookEndpoint, pk=webhook_id, client=request_client(request)
         )
-        endpoint.active = False
-        endpoint.save(update_fields=["active"])
+        webhook_endpoint_deactivate(endpoint, actor=_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

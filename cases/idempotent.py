@@ -15,11 +15,13 @@ from cases.services.idempotency import (
     idempotency_begin,
     idempotency_complete,
     idempotency_forget,
+    idempotency_release,
     request_fingerprint,
 )
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
+KEY_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"  # no control characters
 
 
 class _Replay(Exception):  # noqa: N818 - control flow, not an error
@@ -30,10 +32,20 @@ class _Replay(Exception):  # noqa: N818 - control flow, not an error
 class IdempotentMixin:
     """Records the first response to a key and replays it byte for byte.
 
-    A request that crashes forgets its key, so the client may retry it.
+    A request that crashes forgets its key, so the client may retry it; the
+    key is held only while this request runs (services/idempotency.py).
     """
 
     _idempotency: IdempotencyRecord | None = None
+    _held_key: str | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self._held_key = None
+        try:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            if self._held_key is not None:
+                idempotency_release(self.request.auth, self._held_key)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
@@ -48,7 +60,7 @@ class IdempotentMixin:
         record, replay = idempotency_begin(request_client(request), key, fingerprint)
         if replay:
             raise _Replay(_replayed(record))
-        self._idempotency = record
+        self._idempotency, self._held_key = record, key
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, _Replay):

@@ -95,6 +95,15 @@ class CaseQuerySet(models.QuerySet):
         )
         return self.exclude(models.Exists(live))
 
+    def not_deferred_for(self, user_id: int, now: datetime) -> "CaseQuerySet":
+        """Not skipped by this reviewer, nor snoozed for everyone, until now."""
+        deferred = CaseDeferral.objects.filter(
+            Q(reviewer_id=user_id) | Q(reviewer__isnull=True),
+            case=models.OuterRef("pk"),
+            until__gt=now,
+        )
+        return self.exclude(models.Exists(deferred))
+
 
 class Case(models.Model):
     class Status(models.TextChoices):
@@ -157,6 +166,9 @@ class Claim(models.Model):
         EXPIRED = "expired"
         REASSIGNED = "reassigned"
         ESCALATED = "escalated"
+        SKIPPED = "skipped"
+        SNOOZED = "snoozed"
+        UNDONE = "undone"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="claims")
     reviewer = models.ForeignKey(
@@ -329,6 +341,7 @@ class WebhookDelivery(models.Model):
         PENDING = "pending"
         DELIVERED = "delivered"
         DEAD = "dead", "Dead letter"
+        CANCELLED = "cancelled", "Cancelled (endpoint deactivated)"
 
     event_id = models.UUIDField(unique=True)
     endpoint = models.ForeignKey(
@@ -373,3 +386,54 @@ class LabelDailyStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.source} {self.value}: {self.labels}"
+
+
+class CaseDeferral(models.Model):
+    """A case kept out of "next case" until a time.
+
+    A skip hides it from the reviewer who skipped (`reviewer` set); a snooze
+    hides it from everyone (`reviewer` empty). The queue page still lists it.
+    """
+
+    class Kind(models.TextChoices):
+        SKIP = "skip"
+        SNOOZE = "snooze"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deferrals")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Hidden from this reviewer only; empty: from everyone.",
+    )
+    until = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} case {self.case_id} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class CaseNote(models.Model):
+    """A comment on a case, apart from the decision; never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on case {self.case_id}"

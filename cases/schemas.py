@@ -91,18 +91,25 @@ def _amount(value: Any) -> Decimal:
     else:
         raise ValueError("must be a number or a decimal string like 129.90")
     amount = Decimal(text)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("must have at most 2 decimal places")
+    # The range first: quantizing -1.5e308 overflows the decimal context.
     if not 0 <= amount <= MAX_AMOUNT:
         raise ValueError(f"must be greater than or equal to 0 and at most {MAX_AMOUNT}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must have at most 2 decimal places")
     if isinstance(value, str) and not AMOUNT_PATTERN.match(value):
         raise ValueError("must be written like 129.90 (at most 12 digits, 2 decimals)")
     return amount.quantize(Decimal("0.01"))
 
 
+_EPOCH_TEXT = re.compile(r"^\s*[-+]?[0-9]+(\.[0-9]*)?\s*$")
+
+
 def _not_a_number(value: Any) -> Any:
-    """JSON times are ISO 8601 strings; pydantic would read numbers as epochs."""
-    if isinstance(value, int | float):
+    """JSON times are ISO 8601 strings; pydantic would read numbers, and
+    strings of digits like "1764100000", as epochs."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and _EPOCH_TEXT.match(value)
+    ):
         raise ValueError("must be an ISO 8601 date-time string with a timezone")
     return value
 
@@ -229,11 +236,26 @@ class OutcomeIn(ApiModel):
     note: _text(2000) = ""  # type: ignore[valid-type]
 
 
-WEBHOOK_URL = r"^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+WEBHOOK_URL = (
+    r"^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?"
+    r"(/([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?$"
+)
 
 
 class WebhookIn(ApiModel):
-    url: Annotated[str, Field(max_length=500, pattern=WEBHOOK_URL)]
+    url: Annotated[
+        str,
+        Field(
+            max_length=500,
+            pattern=WEBHOOK_URL,
+            description=(
+                "Its host must resolve to public addresses only: loopback, "
+                "private, link-local, multicast and reserved addresses are "
+                "refused (400), here and again at every send."
+            ),
+        ),
+    ]
     events: Annotated[
         list[Literal["case.decided", "case.overridden", "order.decision_changed"]],
         Field(min_length=1, max_length=3),

@@ -20,16 +20,8 @@ SEARCH_FIELDS = (
     "device_id",
     "ip_address",
     "card_fingerprint",
+    "seller_id",
 )
-LINK_FIELDS = {
-    "customer_id": "customer",
-    "card_fingerprint": "card",
-    "device_id": "device",
-    "ip_address": "IP address",
-    "email": "email",
-    "seller_id": "seller",
-}
-LINKED_PER_ENTITY = 10
 
 
 def order_get_for_client(client: ApiClient, order_id: str) -> Order:
@@ -145,46 +137,6 @@ def case_live_claim(case: Case) -> Claim | None:
         .filter(case=case, released_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-
-
-@dataclass(frozen=True)
-class LinkedOrder:
-    order: Order
-    shared: list[str]
-    probability: float | None
-    label: str | None
-    case_status: str | None
-
-
-def linked_orders(order: Order) -> list[LinkedOrder]:
-    """Other orders sharing the customer, card, device, IP, email or seller."""
-    found: dict[int, tuple[Order, list[str]]] = {}
-    for field, noun in LINK_FIELDS.items():
-        value = getattr(order, field)
-        if not value:
-            continue
-        others = (
-            Order.objects.filter(**{field: value})
-            .exclude(pk=order.pk)
-            .order_by("-created_at")[:LINKED_PER_ENTITY]
-        )
-        for other in others:
-            found.setdefault(other.pk, (other, []))[1].append(noun)
-    ids = list(found)
-    scores: dict[int, float | None] = {}
-    for s in Score.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
-        scores.setdefault(s.order_id, s.probability)
-    labels: dict[int, str] = {}
-    for label in Label.objects.filter(order_id__in=ids).order_by("order_id", "-id"):
-        labels.setdefault(label.order_id, label.value)
-    cases = dict(
-        Case.objects.filter(order_id__in=ids).values_list("order_id", "status")
-    )
-    result = [
-        LinkedOrder(o, shared, scores.get(pk), labels.get(pk), cases.get(pk))
-        for pk, (o, shared) in found.items()
-    ]
-    return sorted(result, key=lambda r: r.order.created_at, reverse=True)
 
 
 def case_timeline(case: Case) -> list[AuditEvent]:

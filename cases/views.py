@@ -13,11 +13,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
 
-from cases.charts import waterfall
+from cases.charts import explanation_build
 from cases.exceptions import LeaseLost
 from cases.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
-from cases.models import Case, ReasonCode
-from cases.selectors import case_live_claim, case_timeline, linked_orders, queue_page
+from cases.models import Case
+from cases.selectors import case_live_claim, case_timeline, queue_page
+from cases.selectors_entities import entity_summaries
+from cases.selectors_links import linked_order_groups
+from cases.selectors_queue import queue_count
+from cases.selectors_review import reasons_keyed
 from cases.services.audit import audit_record
 from cases.services.review import (
     actor_name,
@@ -29,6 +33,7 @@ from cases.services.review import (
     case_reassign,
     case_release,
 )
+from cases.undo_offer import undo_offer
 from models_ml.models import Score
 from riskreview.http import AuthenticatedHttpRequest
 
@@ -67,7 +72,13 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = queue_page(filters, settings.QUEUE_PAGE_SIZE)
     params = request.GET.copy()
     params.pop("after", None)
-    context = {"form": form, "page": page, "params": params.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        # Later pages (htmx "more") do not show the total again.
+        "count": None if filters.get("after") else queue_count(filters),
+        "params": params.urlencode(),
+    }
     template = "cases/_queue_rows.html" if request.htmx else "cases/queue.html"
     return render(request, template, context)
 
@@ -101,14 +112,16 @@ def case_page(
     is_lead = user.has_perm("cases.lead_case")
     blind = case.status == Case.Status.QA and not is_lead
     score = Score.objects.filter(order=case.order).order_by("-id").first()
-    chart = None
+    explanation = None
     if (
         score
         and score.contributions
         and score.base_value is not None
         and score.probability is not None
     ):
-        chart = waterfall(score.base_value, score.contributions, score.probability)
+        explanation = explanation_build(
+            score.base_value, score.contributions, score.probability
+        )
     context = {
         "case": case,
         "order": case.order,
@@ -116,12 +129,13 @@ def case_page(
         # would shadow the method.
         "attributes": list(case.order.attributes.items()),
         "score": score,
-        "chart": chart,
+        "explanation": explanation,
         "claim": claim,
         "mine": mine,
         "blind": blind,
         "is_lead": is_lead,
-        "linked": linked_orders(case.order),
+        "linked": linked_order_groups(case.order),
+        "entity_summaries": entity_summaries(case.order),
         "labels": []
         if blind
         else list(case.labels.select_related("created_by").order_by("id")),
@@ -129,7 +143,7 @@ def case_page(
         "decision_form": DecisionForm(initial={"claim": claim.pk})
         if claim is not None and mine
         else None,
-        "reason_codes": _reason_codes(),
+        "reason_codes": reasons_keyed(),
         "override_form": OverrideForm() if is_lead else None,
         "reviewers": get_user_model()
         .objects.filter(is_active=True)
@@ -138,13 +152,6 @@ def case_page(
         else [],
     }
     return render(request, "cases/case_detail.html", context, status=status)
-
-
-def _reason_codes() -> list[ReasonCode]:
-    """Fraud reasons first, then legitimate, then the rest: keys 1–9 follow."""
-    rank = {"fraud": 0, "legitimate": 1, "any": 2}
-    codes = ReasonCode.objects.filter(active=True)
-    return sorted(codes, key=lambda r: (rank.get(r.applies_to, 3), r.label))
 
 
 @require_POST
@@ -189,13 +196,14 @@ def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         if data["value"] == "escalate":
             case_escalate(data["claim"], request.user, note=data["note"])
         else:
-            case_decide(
+            label = case_decide(
                 data["claim"],
                 request.user,
                 value=data["value"],
                 reasons=data["reasons"],
                 note=data["note"],
             )
+            undo_offer(request, label)
     except APIException as exc:
         return _conflict(request, case, exc)
     messages.success(request, f"Case {case.pk}: {data['value']}.")
@@ -211,7 +219,10 @@ def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     if not form.is_valid():
         messages.error(request, _errors_text(form))
         return case_page(request, case, status=400)
-    case_override(case, request.user, **form.cleaned_data)
+    try:
+        case_override(case, request.user, **form.cleaned_data)
+    except APIException as exc:
+        return _conflict(request, case, exc)
     messages.success(
         request, f"Case {case.pk} overridden: {form.cleaned_data['value']}."
     )

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.services.review import actor_name
 from cases.services.training import model_rollback
+from models_ml.artifacts import ArtifactError
 from models_ml.models import ModelVersion
+from models_ml.scoring import model_health
 from riskreview.http import AuthenticatedHttpRequest
 
 lead_required = permission_required("cases.lead_case", raise_exception=True)
@@ -25,7 +27,11 @@ def model_versions(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/model_versions.html",
-        {"versions": versions, "rollback_targets": ROLLBACK_TARGETS},
+        {
+            "versions": versions,
+            "rollback_targets": ROLLBACK_TARGETS,
+            "health": model_health(),
+        },
     )
 
 
@@ -37,6 +43,10 @@ def model_version_rollback(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     if version.status not in ROLLBACK_TARGETS:
         messages.error(request, f"v{version.pk} is {version.status}: not activated.")
         return redirect("models:list")
-    model_rollback(version.pk, actor=actor_name(request.user))
+    try:
+        model_rollback(version.pk, actor=actor_name(request.user))
+    except ArtifactError as exc:
+        messages.error(request, f"v{version.pk} was not activated: {exc}")
+        return redirect("models:list")
     messages.success(request, f"Model v{version.pk} is active again.")
     return redirect("models:list")

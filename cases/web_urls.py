@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import views, views_entities, views_review
 
 app_name = "cases"
 
@@ -14,4 +14,13 @@ urlpatterns = [
     path("cases/<int:pk>/decide/", views.case_decide_view, name="decide"),
     path("cases/<int:pk>/override/", views.case_override_view, name="override"),
     path("cases/<int:pk>/reassign/", views.case_reassign_view, name="reassign"),
+    path("cases/<int:pk>/skip/", views_review.case_skip_view, name="skip"),
+    path("cases/<int:pk>/snooze/", views_review.case_snooze_view, name="snooze"),
+    path("cases/<int:pk>/notes/", views_review.case_note_view, name="note"),
+    path("cases/undo/", views_review.case_undo_view, name="undo"),
+    path(
+        "entities/<int:client>/<str:kind>/",
+        views_entities.entity_detail,
+        name="entity",
+    ),
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PALETTE = ("#2f5bd3", "#c8322f", "#1f7a4d", "#b7791f", "#6b46c1", "#0e7490", "#667085")
+GREY = PALETTE[-1]
 WIDTH, WIDE, HEIGHT = 700, 1400, 270
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 56, 30
 MAX_X_LABELS = 8
@@ -145,6 +146,7 @@ def chart(
     bars: Mapping[str, Sequence[Value]] | None = None,
     rules: Mapping[str, float] | None = None,
     notes: Mapping[str, Sequence[str]] | None = None,
+    colors: Mapping[str, str] | None = None,
     percent: bool = False,
     width: int = WIDTH,
 ) -> Chart:
@@ -153,7 +155,7 @@ def chart(
     Missing values (None, NaN, ±inf) leave a gap in a line and no bar.
     `rules` are labelled horizontal reference lines, such as PSI thresholds.
     `notes` add a text per point of a series to its tooltip, such as the
-    sample size behind a share.
+    sample size behind a share; `colors` override the palette per series.
     """
     lines = {
         name: [_clean(v) for v in values] for name, values in (lines or {}).items()
@@ -185,7 +187,8 @@ def chart(
 
     step = math.ceil(len(labels) / max(MAX_X_LABELS * width // WIDTH, 1))
     names = [*bars, *lines]
-    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    palette = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    colors = palette | dict(colors or {})
     return Chart(
         slug=slug,
         title=title,
@@ -211,7 +214,7 @@ def chart(
 
 
 def _bars(
-    bars: dict[str, list[Value]],
+    bars: dict[str, Sequence[Value]],
     labels: Sequence[str],
     colors: dict[str, str],
     band: float,
@@ -245,7 +248,7 @@ def _bars(
 def _line(
     name: str,
     color: str,
-    series: list[Value],
+    series: Sequence[Value],
     labels: Sequence[str],
     x: Position,
     y: Scale,

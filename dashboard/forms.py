@@ -55,7 +55,8 @@ class DashboardFilterForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "date_from" not in data or "date_to" not in data:
             return data  # a date field already has its error
         last = data["date_to"] or min(timezone.localdate(), LATEST)

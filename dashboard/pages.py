@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.http import urlencode
 
-from dashboard.charts import WIDE, Chart, Value, chart
+from dashboard.charts import GREY, WIDE, Chart, Value, chart
 from dashboard.selectors import common, drift, ranking
 from dashboard.tables import (
     CACHE_SECONDS,
@@ -97,6 +97,7 @@ def overview_charts(days: list[date], t: dict[str, Rows]) -> list[Chart]:
                 "Missed": _series(outcomes, "missed"),
                 "Before any model": _series(outcomes, "unscored"),
             },
+            colors={"Before any model": GREY},  # not the model's catch or miss
         ),
         chart(
             "amounts",
@@ -265,9 +266,12 @@ def page_context(
         else:
             active, reference = None, None
         observed = inputs.observed_capacity if k is None else None
-    query = urlencode(
-        {"date_from": window.first, "date_to": window.last, "k": inputs.k}
-    )
+    params: dict[str, str | int] = {
+        "date_from": window.first.isoformat(),
+        "date_to": window.last.isoformat(),
+        "k": inputs.k,
+    }
+    query = urlencode(params)
     small = [r for r in rows.get("versions", []) if r["small_sample"] and r["scored"]]
     return {
         "window": window,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.urls import reverse
@@ -277,7 +277,9 @@ TABLES: dict[str, TableSpec] = {
 def table_rows(slug: str, inputs: Inputs) -> Rows:
     w = inputs.window
     key = f"dashboard:{slug}:{w.first}:{w.last}:{inputs.k}"
-    return cache.get_or_set(key, lambda: TABLES[slug].read(inputs), CACHE_SECONDS)
+    # get_or_set answers None only when its default is None; ours never is.
+    rows = cache.get_or_set(key, lambda: TABLES[slug].read(inputs), CACHE_SECONDS)
+    return cast(Rows, rows)
 
 
 def _missing(value: object) -> bool:

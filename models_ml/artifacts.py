@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ def artifact_save(model: Any, directory: Path, name: str) -> tuple[Path, str]:
     return final, hashlib.sha256(data).hexdigest()
 
 
+# skops' loader checks its own recursion depth in shared state, so two threads
+# loading at once (concurrent promotions probing their files) refuse each other
+# ("AST constructor recursion depth mismatch").
+_SKOPS_LOCK = threading.Lock()
+
+
 def artifact_load(path: Path, sha256: str) -> Any:
     """Load a model file after checking it is byte for byte the one we wrote."""
     import skops.io
@@ -55,6 +62,7 @@ def artifact_load(path: Path, sha256: str) -> Any:
             f"model file {path} has SHA-256 {digest}, expected {sha256}: refused"
         )
     try:
-        return skops.io.loads(data, trusted=TRUSTED_TYPES)
+        with _SKOPS_LOCK:
+            return skops.io.loads(data, trusted=TRUSTED_TYPES)
     except Exception as exc:  # skops raises several types for untrusted content
         raise ArtifactError(f"model file {path} refused by skops: {exc}") from exc

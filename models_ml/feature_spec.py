@@ -23,8 +23,12 @@ and 60 minute tiles per key, however much history the key has.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -84,7 +88,7 @@ class Aggregation:
     stream: str  # "orders" or "labels"
     suffix: str  # feature name: f"{key}_{suffix}_{window}"
     # value from the window's summed tile fields (arrays or scalars)
-    value: Callable
+    value: Callable[[Mapping[str, Any]], Any]
     sentence: Callable[[float, str, str], str]  # (value, noun, window words)
     missing: Callable[[str, str], str]  # (noun, window words), for NaN
 
@@ -145,7 +149,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
     ),
 }
 
-_PAIR_SENTENCES = {
+_PAIR_SENTENCES: dict[str, tuple[str, str]] = {
     "device_card": (
         "Card already used on this device in 30 days",
         "Card new to this device",
@@ -155,7 +159,7 @@ _PAIR_SENTENCES = {
 }
 
 
-def _ratio(numerator: object, denominator: object) -> object:
+def _ratio(numerator: Any, denominator: Any) -> Any:
     """numerator / denominator, NaN where the denominator is 0 (arrays or floats)."""
     import numpy as np
 
@@ -231,9 +235,13 @@ def keys_of(stream: str) -> list[str]:
     ]
 
 
-def window_bounds(t: object, window: str) -> tuple[object, object]:
+@overload
+def window_bounds(t: int, window: str) -> tuple[int, int]: ...
+@overload
+def window_bounds(t: np.ndarray, window: str) -> tuple[np.ndarray, np.ndarray]: ...
+def window_bounds(t: Any, window: str) -> tuple[Any, Any]:
     """[S, E) of `window` for order times t (ints or int64 arrays)."""
     spec = WINDOWS[window]
-    end = t // TILE * TILE  # type: ignore[operator]
+    end = t // TILE * TILE
     start = (end - spec.width) // spec.hop * spec.hop
     return start, end

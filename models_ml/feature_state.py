@@ -74,7 +74,8 @@ def _tile_rows(
     values: dict[str, list[str]], ranges: dict[str, tuple[int, int]]
 ) -> list[Tile]:
     """Tiles of these key values with starts in `ranges`, summed over shards."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     postgres = connection.vendor == "postgresql"
     for key, wanted in values.items():
         if not wanted:
@@ -239,6 +240,16 @@ def orders_load_record(orders: Sequence[object]) -> None:
 
 def labels_record(labels: Sequence[object]) -> None:
     """Add Label instances (with their order) to the tiles at their known_at."""
+    tiles_add(_label_deltas(labels))
+
+
+def labels_withdraw(labels: Sequence[object]) -> None:
+    """Take labels_record's deltas back out, for labels deleted again (an
+    undone decision)."""
+    tiles_add([(*t[:4], *(-v for v in t[4:])) for t in _label_deltas(labels)])
+
+
+def _label_deltas(labels: Sequence[object]) -> list[Tile]:
     events = (
         (
             to_ms(label.known_at),  # type: ignore[attr-defined]
@@ -249,4 +260,4 @@ def labels_record(labels: Sequence[object]) -> None:
         )
         for label in labels
     )
-    tiles_add(event_tiles(events, "labels"))
+    return event_tiles(events, "labels")

@@ -165,11 +165,13 @@ class RangeIndex:
 
 
 def _values(column: pd.Series) -> np.ndarray:
-    return column.to_numpy(dtype=object, na_value=None)
+    values: np.ndarray = column.to_numpy(dtype=object, na_value=None)
+    return values
 
 
 def _present(values: np.ndarray) -> np.ndarray:
-    return (values != "") & (values != None)  # noqa: E711 - elementwise on objects
+    present: np.ndarray = (values != "") & (values != None)  # noqa: E711 - elementwise
+    return present
 
 
 def _codes(*columns: pd.Series) -> list[np.ndarray]:
@@ -223,7 +225,7 @@ def features_frame(out: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
     return frame[FEATURE_NAMES].astype(float)
 
 
-def add_order_features(out: dict, queries: pd.DataFrame) -> None:
+def add_order_features(out: dict[str, np.ndarray], queries: pd.DataFrame) -> None:
     """The plain per-order features (no history)."""
     q_ts = queries["ts"].to_numpy(dtype=np.int64)
     moments = pd.to_datetime(q_ts, unit="ms", utc=True)
@@ -261,12 +263,14 @@ def amount_log_step(amount: np.ndarray) -> np.ndarray:
 def _mismatch(a: pd.Series, b: pd.Series) -> np.ndarray:
     left, right = _values(a), _values(b)
     both = _present(left) & _present(right)
-    return np.where(both, (left != right).astype(float), np.nan)
+    differ: np.ndarray = left != right
+    return np.where(both, differ.astype(float), np.nan)
 
 
 def cents(amount: pd.Series) -> np.ndarray:
     """Amounts in whole cents: sums of cents are exact in any order."""
-    return np.round(amount.to_numpy(dtype=float) * 100).astype(np.int64)
+    amounts: np.ndarray = amount.to_numpy(dtype=float)
+    return np.round(amounts * 100).astype(np.int64)
 
 
 def _key_codes(
@@ -306,7 +310,8 @@ def _new_cards(pair: np.ndarray, h_ts: np.ndarray, t0: int, span: int) -> np.nda
     index = RangeIndex.build(pair, h_ts, {}, t0, span)
     lo, hi = window_bounds(h_ts, NEW_CARD_SOURCE.window)
     seen = index.range(pair, lo, hi)["count"]
-    return ((pair >= 0) & (seen == 0)).astype(np.int64)
+    new: np.ndarray = (pair >= 0) & (seen == 0)
+    return new.astype(np.int64)
 
 
 def _time_frame(*times: np.ndarray) -> tuple[int, int]:
@@ -352,7 +357,7 @@ def _fill(
     stream: str,
     index: RangeIndex,
     q_codes: np.ndarray,
-    bounds: dict[str, tuple],
+    bounds: dict[str, tuple[np.ndarray, np.ndarray]],
     count_field: str,
 ) -> None:
     present = q_codes >= 0

@@ -9,7 +9,8 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
-from models_ml.features import ENTITIES, LABEL_COLUMNS, LABEL_ENTITIES, ORDER_COLUMNS
+from models_ml.feature_spec import LABEL_ENTITIES
+from models_ml.features import ENTITIES, LABEL_COLUMNS, ORDER_COLUMNS
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)

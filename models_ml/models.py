@@ -21,7 +21,6 @@ class ModelVersion(models.Model):
     training_rows = models.PositiveIntegerField(default=0)
     label_counts = models.JSONField(default=dict)
     metrics = models.JSONField(default=dict)
-    base_value = models.FloatField(null=True)
     training_seconds = models.FloatField(null=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from models_ml.feature_spec import BY_NAME
+from models_ml.feature_spec import BY_NAME, MEAN_WINDOWS
 from models_ml.features import (
     AMOUNT_STEPS_PER_DOUBLING,
     ENTITY_WORDS,
-    MEAN_WINDOWS,
     RATIO_ENTITIES,
     WINDOW_WORDS,
 )

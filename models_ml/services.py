@@ -21,17 +21,19 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from models_ml.artifacts import ArtifactError
 from models_ml.explanations import explanations_compute
 from models_ml.features import FEATURE_NAMES
 from models_ml.frames import to_ms
-from models_ml.locks import training_lock
+from models_ml.locks import TrainingInProgress, training_lock
 from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import (
     active_model,
-    active_model_forget,
+    active_model_recheck,
     decision_for,
     model_version_load,
+    model_version_verify,
 )
 from models_ml.training import TrainingSet
 
@@ -118,6 +120,20 @@ def model_train(
             window=window,
             holdout_share=holdout_share,
         )
+
+
+def trainings_abandoned_recover() -> bool:
+    """At worker start: fail versions left 'training' by a worker that died.
+
+    Skipped (False) while another process really is training (it holds the
+    lock), so a live training is never marked failed.
+    """
+    try:
+        with training_lock():
+            _abandoned_trainings_fail()
+    except TrainingInProgress:
+        return False
+    return True
 
 
 def _abandoned_trainings_fail() -> None:
@@ -227,7 +243,11 @@ def _champion_metrics(
     champion = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if champion is None or champion.feature_names != FEATURE_NAMES:
         return None
-    loaded = model_version_load(champion)
+    try:
+        loaded = model_version_load(champion)
+    except ArtifactError as exc:
+        log.error("champion v%s cannot be loaded, not compared: %s", champion.pk, exc)
+        return None
     return {"version": champion.pk, **model_metrics(target, loaded.predict(rows), k)}
 
 
@@ -263,8 +283,11 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
     """Make `version_id` the one active version, retiring the previous one.
 
     Safe under concurrent promotions: the partial unique index allows a single
-    active row, and a promotion that loses the race retries.
+    active row, and a promotion that loses the race retries. Raises
+    ArtifactError, and changes nothing, when the version's file cannot be
+    loaded or cannot score a probe row.
     """
+    model_version_verify(ModelVersion.objects.get(pk=version_id))
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -292,7 +315,7 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
                 version.save(
                     update_fields=["status", "promoted_at", "promotion_reason"]
                 )
-                transaction.on_commit(active_model_forget)
+                transaction.on_commit(active_model_recheck)
                 return version
         except IntegrityError:
             log.info("promotion of v%s lost a race, retrying", version_id)

@@ -71,7 +71,7 @@ def key_values(frame: pd.DataFrame, key: str) -> np.ndarray:
             ],
             dtype=object,
         )
-    return np.where(present, joined, None)
+    return np.where(present, joined, np.array(None, dtype=object))
 
 
 def empty_tiles() -> pd.DataFrame:
@@ -103,7 +103,7 @@ def label_tiles(labels: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tiles(
-    frame: pd.DataFrame, ts: np.ndarray, fields: dict[str, np.ndarray], keys: list
+    frame: pd.DataFrame, ts: np.ndarray, fields: dict[str, np.ndarray], keys: list[str]
 ) -> pd.DataFrame:
     parts = []
     for key in keys:
@@ -217,8 +217,8 @@ def window_features_from_tiles(
 
 def new_cards_of(out: dict[str, np.ndarray]) -> np.ndarray:
     """Each order's own new_cards: its card is new to its device."""
-    seen = out[NEW_CARD_SOURCE.name]
-    return (seen == 0).astype(np.int64)  # NaN (no device or card) is not new
+    new: np.ndarray = out[NEW_CARD_SOURCE.name] == 0  # NaN (no device or card): not new
+    return new.astype(np.int64)
 
 
 def fresh_window_features(

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "riskreview.settings")
 
@@ -38,3 +39,17 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
             "schedule": settings.QUEUE_MIX_MINUTES * 60.0,
         },
     }
+
+
+@worker_ready.connect
+def _recover(**kwargs: object) -> None:
+    """A worker killed mid-training left its version 'training': fail it now,
+    not when the broker redelivers the task (the visibility timeout)."""
+    from django.db import connection
+
+    from models_ml.services import trainings_abandoned_recover
+
+    try:
+        trainings_abandoned_recover()
+    finally:
+        connection.close()  # the main process does no other database work

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 # No inline scripts or styles anywhere in the app's own pages.
 CSP = (
@@ -33,12 +33,37 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        # Pages and API answers carry orders' personal data: no cache keeps
+        # them (static files are answered before this, by WhiteNoise).
+        response.setdefault("Cache-Control", "no-store")
         policy = DOCS_CSP if request.path.startswith(DOCS_PREFIX) else CSP
         response.setdefault("Content-Security-Policy", policy)
         response.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+class ChunkedBodyRefusedMiddleware:
+    """A chunked request body reaches Django as an empty one (WSGI gives it no
+    length): refuse it with 411 rather than answer as if nothing were sent.
+    Behind the proxy (docker-compose.yml) nginx de-chunks bodies itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        encoding = request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if "chunked" in encoding and not request.META.get("CONTENT_LENGTH"):
+            return JsonResponse(
+                {
+                    "message": "Send the body with a Content-Length (no chunked "
+                    "transfer encoding).",
+                    "extra": {"code": "length_required"},
+                },
+                status=411,
+            )
+        return self.get_response(request)
 
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")

@@ -1,5 +1,6 @@
 """One settings module, driven by the environment (see README, "Configuration")."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "cases",
     "models_ml",
     "dashboard",
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "riskreview.security.ChunkedBodyRefusedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +58,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "riskreview.security.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "riskreview.urls"
@@ -100,8 +109,28 @@ LOGIN_REDIRECT_URL = "/"
 # Idle sessions end after this many minutes without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Sign-in throttle (django-axes) for every login form, the admin's included:
+# LOGIN_THROTTLE_FAILURES failures for one (normalised username, client IP)
+# lock that pair, and only that pair, for LOGIN_THROTTLE_MINUTES
+# (cases/views_auth.py).
 LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5)
 LOGIN_THROTTLE_MINUTES = env_int("LOGIN_THROTTLE_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_THROTTLE_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_THROTTLE_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "cases.views_auth.login_username"
+AXES_CLIENT_IP_CALLABLE = "cases.views_auth.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "cases.views_auth.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successes are in the audit trail
+AXES_VERBOSE = False
+# Lockouts end by themselves; `manage.py axes_reset_username NAME` ends one early.
+AXES_ENABLE_ADMIN = False
+# Behind the proxy of docker-compose.yml, the client's address is the one nginx
+# writes into X-Forwarded-For (it overwrites what the client sent). Only turn
+# this on when gunicorn is reachable through that proxy alone.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -164,11 +193,29 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each kind of work has its own queue and its own worker process (Procfile,
+# docker-compose.yml), so a hung webhook receiver or a long training never
+# delays another kind of work.
+CELERY_QUEUES_ALL = ["webhooks", "training", "scoring", "housekeeping"]
+CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
+CELERY_TASK_ROUTES = {
+    "cases.tasks.webhook_deliver": {"queue": "webhooks"},
+    "models_ml.tasks.*": {"queue": "training"},  # the training tasks' names
+    "cases.tasks.cases_rescore": {"queue": "scoring"},
+    "cases.tasks.orders_rescore": {"queue": "scoring"},
+}
+# The longest task's hard limit (a training, cases/tasks.py model_train).
+CELERY_LONGEST_TASK_SECONDS = 3300
 # Redis/SQS redeliver an unacknowledged task after this many seconds: it must
-# exceed the longest task (a training), or the task would run twice at once.
+# exceed the longest task, or the task would run twice at once; it is not much
+# longer, so the task of a worker killed outright comes back within the hour
+# (its abandoned training row is failed as soon as a worker starts).
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", CELERY_LONGEST_TASK_SECONDS + 300
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
         "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
     }
@@ -233,6 +280,10 @@ if MODEL_PRIMARY_METRIC not in {"ap", "auc", "p_at_k"}:
 
 # Review workbench.
 CASE_LEASE_MINUTES = env_int("CASE_LEASE_MINUTES", 15)
+# A skipped case stays out of that reviewer's "next case" this long (a shift).
+CASE_SKIP_MINUTES = env_int("CASE_SKIP_MINUTES", 480)
+# A reviewer may take back her decision this many seconds after making it.
+DECISION_UNDO_SECONDS = env_int("DECISION_UNDO_SECONDS", 10)
 QA_SHARE = env_float("QA_SHARE", 0.05)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 50)
 
@@ -250,7 +301,12 @@ if QUEUE_EXPLORATION_SHARE + QUEUE_AUDIT_SHARE >= 1:
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0)
 WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3600.0)
+# The whole exchange with a receiver (connect, send, first line of the answer).
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Receivers are never sent to at loopback, private, link-local (metadata),
+# multicast or reserved addresses, except on the hosts listed here (an
+# on-premises receiver, e.g. WEBHOOK_ALLOWED_HOSTS=hooks.corp.internal).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 # Retention: orders older than this many days are deleted with their features
 # (0 keeps everything); their labels can be kept as daily aggregates.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)

@@ -15,3 +15,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MODEL_REFRESH_SECONDS = 0.0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# The tests' webhook receivers listen on loopback; shop.example never resolves.
+WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1", "shop.example"]
+# Transactional tests empty every table with TRUNCATE between tests: this
+# session setting lets the audit table's TRUNCATE trigger (migration 0012) pass.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
+    "-c riskreview.audit_truncate=allow"
+)

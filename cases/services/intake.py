@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from cases.models import ApiClient, AuditEvent, Case, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
+from cases.services.db_retry import is_retryable, retry_pause
 from cases.services.scoring import orders_score
 from models_ml.feature_state import orders_record
 from models_ml.models import Score
 from models_ml.services import scores_save
+
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -32,14 +35,22 @@ def orders_ingest(
     Idempotent per (client, order_id): an order sent again is not stored,
     scored or queued again. Orders that become cases are always explained
     (SHAP); others only when `explain_all`, since SHAP costs more than scoring.
+
+    Rows are inserted in order_id order, so two batches that share orders wait
+    for each other instead of deadlocking; a deadlock or serialisation failure
+    that happens anyway (other tables, other writers) is retried.
     """
-    for _attempt in range(3):
+    for attempt in range(MAX_ATTEMPTS):
         try:
             return _ingest_once(client, payloads, explain_all=explain_all)
         except IntegrityError:
             # A concurrent request stored one of these order_ids first; the
             # next attempt finds it and answers with the stored result.
             continue
+        except OperationalError as exc:
+            if not is_retryable(exc):
+                raise
+            retry_pause(attempt)
     raise RuntimeError("order intake kept colliding with concurrent requests")
 
 
@@ -54,8 +65,8 @@ def _ingest_once(
         o.order_id: o for o in Order.objects.filter(client=client, order_id__in=ids)
     }
     fresh = [
-        Order(client=client, **p.model_fields_for_db())
-        for order_id, p in first.items()
+        Order(client=client, **first[order_id].model_fields_for_db())
+        for order_id in sorted(first)
         if order_id not in stored
     ]
     by_id: dict[str, IntakeResult] = {}

@@ -77,7 +77,12 @@ def case_claim_next(user: User) -> Claim | None:
 def _claim_first(user: User, status: str) -> Claim | None:
     now = timezone.now()
     with transaction.atomic():
-        candidates = Case.objects.filter(status=status).unclaimed(now).by_priority()
+        candidates = (
+            Case.objects.filter(status=status)
+            .unclaimed(now)
+            .not_deferred_for(user.pk, now)
+            .by_priority()
+        )
         if status == Case.Status.QA:
             candidates = candidates.exclude(labels__created_by=user)
         case = candidates.select_for_update(skip_locked=True, of=("self",)).first()
@@ -239,13 +244,30 @@ def case_escalate(claim_id: int, user: User, *, note: str) -> Case:
 
 
 def case_override(
-    case: Case, lead: User, *, value: str, reasons: Sequence[str], note: str
+    case: Case,
+    lead: User,
+    *,
+    value: str,
+    reasons: Sequence[str],
+    note: str,
+    expected_status: str = "",
 ) -> Label:
-    """A lead's decision replaces the case's outcome; earlier labels stay."""
+    """A lead's decision replaces the case's outcome; earlier labels stay.
+
+    No claim is needed (a lead decides an escalated case straight away). With
+    `expected_status` (the status the lead saw), the decision is refused if the
+    case changed meanwhile, e.g. another lead decided it first; the check runs
+    under the case's row lock.
+    """
     if not lead.has_perm("cases.lead_case"):
         raise CaseNotAvailable("only leads can override")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_status and case.status != expected_status:
+            raise InvalidTransition(
+                f"Case {case.pk} changed while you looked at it (now "
+                f"{case.get_status_display()}); reload it."
+            )
         previous = case.labels.order_by("-id").first()
         label = Label.objects.create(
             order_id=case.order_id,

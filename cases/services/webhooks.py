@@ -16,19 +16,25 @@ import json
 import random
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cases.models import ApiClient, Order, WebhookDelivery, WebhookEndpoint
 from cases.services.audit import audit_record
+from cases.services.webhook_http import (
+    WebhookUrlRefused,
+    webhook_host_allowed,
+    webhook_post,
+    webhook_url_check,
+)
 
 SIGNATURE_HEADER = "Riskreview-Signature"
 ORDER_WAIT_SECONDS = 5.0
@@ -38,13 +44,49 @@ Poster = Callable[[str, bytes, dict[str, str]], int]
 def webhook_endpoint_create(
     client: ApiClient, url: str, events: Iterable[str], *, actor: str
 ) -> tuple[WebhookEndpoint, str]:
-    """Register a callback URL; return it with its signing secret (shown once)."""
+    """Register a callback URL; return it with its signing secret (shown once).
+
+    Raises ValidationError for a URL that resolves to a non-public address."""
+    webhook_url_validate(url)
     secret = "whsec_" + secrets.token_hex(24)
     endpoint = WebhookEndpoint.objects.create(
         client=client, url=url, events=sorted(set(events)), secret=secret
     )
     audit_record(actor, "webhook.created", endpoint, after={"url": url})
     return endpoint, secret
+
+
+def webhook_url_validate(url: str) -> None:
+    """At save time: a well-formed URL whose host resolves to public addresses
+    only (or is listed in WEBHOOK_ALLOWED_HOSTS). Checked again on every send."""
+    try:
+        host = urlsplit(url).hostname or ""
+        if not webhook_host_allowed(host):
+            webhook_url_check(url)
+    except WebhookUrlRefused as exc:
+        raise ValidationError({"url": [f"URL {exc}."]}) from None
+
+
+def webhook_endpoint_deactivate(endpoint: WebhookEndpoint, *, actor: str) -> int:
+    """Stop sending to `endpoint`; its pending deliveries are cancelled."""
+    with transaction.atomic():
+        endpoint.active = False
+        endpoint.save(update_fields=["active"])
+        cancelled = _deliveries_cancel(endpoint.pk)
+        audit_record(
+            actor, "webhook.deactivated", endpoint, after={"url": endpoint.url}
+        )
+    return cancelled
+
+
+def _deliveries_cancel(endpoint_id: int) -> int:
+    return WebhookDelivery.objects.filter(
+        endpoint_id=endpoint_id, status=WebhookDelivery.Status.PENDING
+    ).update(
+        status=WebhookDelivery.Status.CANCELLED,
+        last_error="endpoint deactivated",
+        next_attempt_at=None,
+    )
 
 
 def webhook_secret_rotate(
@@ -147,7 +189,12 @@ def backoff_seconds(attempt: int) -> float:
 
 def webhook_attempt(delivery_id: int, post: Poster | None = None) -> float | None:
     """Try to send one delivery. Returns seconds until the next try, or None when
-    it needs no more tries (delivered, dead, or not pending)."""
+    it needs no more tries (delivered, dead, cancelled, or not pending).
+
+    The attempt is counted before the request goes out, so a send that never
+    returns (a worker killed at its time limit) still moves the delivery
+    towards the dead-letter list instead of being retried forever.
+    """
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update()
@@ -157,6 +204,9 @@ def webhook_attempt(delivery_id: int, post: Poster | None = None) -> float | Non
         )
         if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
             return None
+        if not delivery.endpoint.active:
+            _deliveries_cancel(delivery.endpoint_id)
+            return None
         earlier = WebhookDelivery.objects.filter(
             endpoint=delivery.endpoint,
             order_id=delivery.order_id,
@@ -165,6 +215,14 @@ def webhook_attempt(delivery_id: int, post: Poster | None = None) -> float | Non
         )
         if earlier.exists():
             return ORDER_WAIT_SECONDS  # keep each order's events in order
+        if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            return _record_attempt(delivery, delivery.last_error or "no answer")
+        delivery.attempts += 1
+        delivery.last_error = "no answer (the attempt did not finish)"
+        delivery.next_attempt_at = timezone.now() + timedelta(
+            seconds=backoff_seconds(delivery.attempts)
+        )
+        delivery.save(update_fields=["attempts", "last_error", "next_attempt_at"])
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -178,13 +236,13 @@ def webhook_attempt(delivery_id: int, post: Poster | None = None) -> float | Non
         status = (post or _post)(delivery.endpoint.url, body, headers)
         if not 200 <= status < 300:
             error = f"HTTP {status}"
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # any failure, a time limit included, is a failed try
         error = f"{type(exc).__name__}: {exc}"[:1000]
     return _record_attempt(delivery, error)
 
 
 def _record_attempt(delivery: WebhookDelivery, error: str) -> float | None:
-    delivery.attempts += 1
+    """Store the outcome of the attempt already counted in `delivery.attempts`."""
     delivery.last_error = error
     delay = None
     if not error:
@@ -195,27 +253,21 @@ def _record_attempt(delivery: WebhookDelivery, error: str) -> float | None:
     else:
         delay = backoff_seconds(delivery.attempts)
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-    delivery.save(
-        update_fields=[
-            "attempts",
-            "last_error",
-            "status",
-            "delivered_at",
-            "next_attempt_at",
-        ]
+    WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING
+    ).update(
+        last_error=delivery.last_error,
+        status=delivery.status,
+        delivered_at=delivery.delivered_at,
+        next_attempt_at=delivery.next_attempt_at,
     )
     return delay
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(
-            request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
-        ) as r:
-            return r.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    return webhook_post(
+        url, body, headers, deadline_seconds=settings.WEBHOOK_TIMEOUT_SECONDS
+    )
 
 
 def webhook_replay(delivery: WebhookDelivery, *, actor: str) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db.models import (
@@ -23,8 +24,20 @@ from dashboard.selectors.common import (
 )
 from models_ml import metrics
 
+if TYPE_CHECKING:
+    # Typing only (from django-stubs): a queryset whose rows carry annotations.
+    from datetime import datetime
+    from typing import TypedDict
 
-def _qa_pairs(window: MetricsWindow) -> QuerySet[ReviewCase]:
+    from django_stubs_ext import WithAnnotations
+
+    class _Pair(TypedDict):
+        first: str
+        second: str
+        second_at: datetime
+
+
+def _qa_pairs(window: MetricsWindow) -> QuerySet[WithAnnotations[ReviewCase, _Pair]]:
     """Cases with a blind double review whose second label falls in the window.
 
     The pair is a case's first two reviewer labels; a lead's override is not
@@ -58,7 +71,7 @@ def daily_agreement(window: MetricsWindow) -> tuple[list[dict[str, Any]], dict]:
     )
     categories = [FRAUD, LEGITIMATE]
 
-    def summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    def summary(pairs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         table = metrics.pair_table(
             ((p["first"], p["second"], p["n"]) for p in pairs), categories
         )

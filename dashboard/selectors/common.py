@@ -23,11 +23,11 @@ Definitions, stated once here and on the dashboard:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from django.db import connection, transaction
@@ -50,6 +50,17 @@ from django.utils import timezone
 from cases.models import Label, Order
 from models_ml import metrics
 from models_ml.models import Score
+
+if TYPE_CHECKING:
+    # Typing only (from django-stubs): a queryset whose rows carry annotations.
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class _DayCard(TypedDict):
+        day: date
+        entity: str
+
 
 FRAUD = Label.Value.FRAUD
 LEGITIMATE = Label.Value.LEGITIMATE
@@ -111,7 +122,7 @@ def metrics_reads() -> Iterator[None]:
 
 
 def by_day(
-    window: MetricsWindow, rows: list[dict[str, Any]], zero: dict[str, Any]
+    window: MetricsWindow, rows: Iterable[Mapping[str, Any]], zero: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One row per day of the window, zeros where the SQL returned none."""
     found = {row["day"]: row for row in rows}
@@ -128,7 +139,7 @@ def counts_below(field: str, start: str, edges: tuple[int, ...], unit: str) -> d
     }
 
 
-def quantiles(row: dict[str, Any], edges: tuple[int, ...], total: int) -> tuple:
+def quantiles(row: Mapping[str, Any], edges: tuple[int, ...], total: int) -> tuple:
     below = [row[f"below_{i}"] for i in range(len(edges))]
     return tuple(metrics.binned_quantile(edges, below, total, q) for q in (0.5, 0.9))
 
@@ -162,7 +173,7 @@ def latest_scores(window: MetricsWindow) -> QuerySet[Score]:
     return Score.objects.filter(window.q("order__created_at")).filter(~Exists(newer))
 
 
-def latest_scored(window: MetricsWindow) -> QuerySet[Score]:
+def latest_scored(window: MetricsWindow) -> QuerySet[WithAnnotations[Score, _DayCard]]:
     """Latest scores with a probability, with the order's day and card."""
     return (
         latest_scores(window)

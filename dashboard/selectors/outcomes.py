@@ -3,7 +3,7 @@ missed, and how long labels take to arrive."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from django.db.models import (
@@ -37,6 +37,24 @@ from dashboard.selectors.common import (
 from models_ml import metrics
 from models_ml.models import Score
 
+if TYPE_CHECKING:
+    # Typing only (from django-stubs): a queryset whose rows carry annotations.
+    from datetime import date
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class _Labelled(TypedDict):
+        day: date
+        outcome: str | None
+        reviewed: str | None
+        truth: str | None
+        decision: str | None
+        model_scored: bool
+        stopped: bool
+        queue: bool
+
+
 # Medians and 90th percentiles come from counts below these edges.
 LATENCY_EDGES_HOURS = (1, 4, 12, 24, 72, 168, 336, 720, 1440, 2160, 4320)
 
@@ -60,7 +78,9 @@ def daily_decisions(window: MetricsWindow) -> list[dict[str, Any]]:
     return days
 
 
-def _labelled_orders(window: MetricsWindow) -> QuerySet[Order]:
+def _labelled_orders(
+    window: MetricsWindow,
+) -> QuerySet[WithAnnotations[Order, _Labelled]]:
     """Orders of the window with at least one label (the only ones whose
     truth is known), with their truth and whether they were stopped."""
     latest = Score.objects.filter(order_id=OuterRef("pk")).order_by("-id")

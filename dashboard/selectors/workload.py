@@ -3,6 +3,7 @@ decision time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import (
@@ -73,7 +74,7 @@ def _decided_claims(window: MetricsWindow) -> QuerySet[Claim]:
     )
 
 
-def _throughput_row(row: dict[str, Any]) -> dict[str, Any]:
+def _throughput_row(row: Mapping[str, Any]) -> dict[str, Any]:
     median, p90 = quantiles(row, DECISION_EDGES_SECONDS, row["decisions"])
     mean = row["mean"].total_seconds() if row["mean"] is not None else float("nan")
     return {

@@ -18,7 +18,8 @@ from lab.replay.source import (
     labelled_orders_read,
     mapping_resolve,
 )
-from models_ml.features import DAY, ENTITIES, LABEL_WINDOW, WINDOWS, lookback_ms
+from models_ml.feature_spec import DAY
+from models_ml.features import ENTITIES, LABEL_WINDOW, WINDOWS, lookback_ms
 
 # progress(orders done since the last call, what is happening, orders in all)
 Progress = Callable[[int, str, int], None]

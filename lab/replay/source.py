@@ -9,9 +9,10 @@ the replayed time range are kept.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,11 @@ FRAUD_VALUES = frozenset({"1", "1.0", "true", "t", "yes", "y", "fraud"})
 LEGIT_VALUES = frozenset({"0", "0.0", "false", "f", "no", "n", "legitimate", "legit"})
 # Fields the file may not set: the replay builds plain orders.
 _UNMAPPABLE = frozenset({"attributes"})
+# A replay leaves out at most this share of a file's rows (a truncated last line,
+# a stray bad value) and lists them in PATH.rejects.csv; more means the mapping
+# or the file is wrong, and the replay is refused naming the first bad row.
+MAX_REJECTED_SHARE = 0.001
+REJECT_COLUMNS = ("row", "column", "value", "reason")
 
 MAPPING_PRESETS: dict[str, dict[str, str]] = {
     # The Fraud Detection Handbook's raw columns (see its README): the card is
@@ -66,6 +72,43 @@ def mapping_build(preset: str | None, items: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+@dataclass
+class Rejects:
+    """Rows a replay leaves out, and why; written to `path` as they are found."""
+
+    path: Path
+    allowed: int
+    count: int = 0
+    first: str = ""
+
+    def __post_init__(self) -> None:
+        with self.path.open("w", newline="", encoding="utf-8") as file:
+            csv.writer(file).writerow(REJECT_COLUMNS)
+
+    def add(self, raw: pd.DataFrame, bad: np.ndarray, column: str, what: str) -> None:
+        """Record the rows of `raw` where `bad`; refuse the file past `allowed`."""
+        if not bad.any():
+            return
+        rows = raw["row"].to_numpy()[bad]
+        values = raw[column].to_numpy()[bad]
+        if not self.first:
+            self.first = (
+                f"row {rows[0]}, column {column!r}: {what} "
+                f"(got {values[0]!r}; {int(bad.sum())} such rows)"
+            )
+        with self.path.open("a", newline="", encoding="utf-8") as file:
+            csv.writer(file).writerows(
+                [int(r), column, str(v)[:200], what]
+                for r, v in zip(rows, values, strict=True)
+            )
+        self.count += int(bad.sum())
+        if self.count > self.allowed:
+            raise ValidationError(
+                f"{self.first}; {self.count} bad rows in all, more than the "
+                f"{MAX_REJECTED_SHARE:.1%} a replay may leave out (see {self.path})"
+            )
+
+
 @dataclass(frozen=True)
 class LabelledOrders:
     """The replayed rows of a file, in time order.
@@ -78,6 +121,7 @@ class LabelledOrders:
     frame: pd.DataFrame
     fields: tuple[str, ...]
     start: datetime  # the earliest moment read
+    rejects: Rejects | None = field(default=None, compare=False)
 
     @property
     def card_field(self) -> str:
@@ -115,29 +159,50 @@ def mapping_resolve(path: Path, mapping: Mapping[str, str]) -> dict[str, str]:
     return fields
 
 
+def default_rejects_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
 def labelled_orders_read(
-    path: Path, fields: Mapping[str, str], start: datetime, end: datetime
+    path: Path,
+    fields: Mapping[str, str],
+    start: datetime,
+    end: datetime,
+    rejects_path: Path | None = None,
 ) -> LabelledOrders:
     """The file's rows with created_at in [start, end), checked and sorted by time.
 
-    `fields` comes from `mapping_resolve`. Raises ValidationError naming the
-    column and the row of the first value that cannot be read.
+    `fields` comes from `mapping_resolve`. A row whose time, amount or truth
+    cannot be read is left out and listed in `rejects_path` (default
+    PATH.rejects.csv); past MAX_REJECTED_SHARE of the file's rows, raises
+    ValidationError naming the column and the row of the first bad value.
     """
     raw = _file_read(path, sorted(set(fields.values())))
     raw.insert(0, "row", np.arange(1, len(raw) + 1))
-    created = _times(raw, fields["created_at"])
+    rejects = Rejects(
+        rejects_path or default_rejects_path(path),
+        allowed=int(len(raw) * MAX_REJECTED_SHARE),
+    )
+    created = _times(raw, fields["created_at"], rejects)
     raw = raw[(created >= start) & (created < end)]
+    amounts = _amounts(raw, fields["amount"], rejects)
+    truth = _truth(raw, fields[TRUTH_FIELD], rejects)
+    readable = ~np.isnan(amounts) & ~pd.isna(truth)
+    raw = raw[readable]
     frame = pd.DataFrame(
         {"row": raw["row"], "created_at": created[raw.index]}, index=raw.index
     )
-    frame["amount"] = _amounts(raw, fields["amount"])
-    frame[TRUTH_FIELD] = _truth(raw, fields[TRUTH_FIELD])
+    frame["amount"] = amounts[readable]
+    frame[TRUTH_FIELD] = truth[readable].astype(bool)
     for field_name, column in fields.items():
         if field_name not in frame:
             frame[field_name] = _texts(raw[column])
     frame = frame.sort_values(["created_at", "row"], kind="stable")
     return LabelledOrders(
-        frame=frame.reset_index(drop=True), fields=tuple(sorted(fields)), start=start
+        frame=frame.reset_index(drop=True),
+        fields=tuple(sorted(fields)),
+        start=start,
+        rejects=rejects,
     )
 
 
@@ -206,25 +271,17 @@ def _file_read(path: Path, columns: list[str]) -> pd.DataFrame:
 # --- Values -------------------------------------------------------------------
 
 
-def _fail(raw: pd.DataFrame, bad: np.ndarray, column: str, what: str) -> None:
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        value = raw[column].iloc[first]
-        raise ValidationError(
-            f"row {raw['row'].iloc[first]}, column {column!r}: {what} "
-            f"(got {value!r}; {int(bad.sum())} such rows)"
-        )
-
-
 def _blank(values: pd.Series) -> np.ndarray:
     text = values.astype("string").str.strip()
     return (values.isna() | (text == "")).to_numpy()
 
 
-def _times(raw: pd.DataFrame, column: str) -> pd.Series:
-    """UTC timestamps; naive values are UTC, numbers are Unix seconds."""
+def _times(raw: pd.DataFrame, column: str, rejects: Rejects) -> pd.Series:
+    """UTC timestamps (NaT where unreadable, those rows rejected); naive values
+    are UTC, numbers are Unix seconds."""
     values = raw[column]
-    _fail(raw, _blank(values), column, "missing time")
+    blank = _blank(values)
+    rejects.add(raw, blank, column, "missing time")
     if pd.api.types.is_datetime64_any_dtype(values):
         times = pd.Series(values)
         if times.dt.tz is None:
@@ -232,39 +289,42 @@ def _times(raw: pd.DataFrame, column: str) -> pd.Series:
         return times.dt.tz_convert("UTC")
     if pd.api.types.is_numeric_dtype(values):
         return pd.to_datetime(values, unit="s", utc=True)
-    times = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    _fail(raw, times.isna().to_numpy(), column, "cannot read this as a time")
+    times = pd.to_datetime(
+        values.where(~blank), errors="coerce", utc=True, format="mixed"
+    )
+    unreadable = times.isna().to_numpy() & ~blank
+    rejects.add(raw, unreadable, column, "cannot read this as a time")
     return times
 
 
-def _amounts(raw: pd.DataFrame, column: str) -> np.ndarray:
+def _amounts(raw: pd.DataFrame, column: str, rejects: Rejects) -> np.ndarray:
+    """Amounts as floats; NaN where unreadable, negative or not whole cents."""
     values = pd.to_numeric(raw[column], errors="coerce").to_numpy(dtype=float)
-    _fail(raw, np.isnan(values), column, "cannot read this as an amount")
-    _fail(raw, values < 0, column, "amounts must not be negative")
+    unreadable = np.isnan(values)
+    rejects.add(raw, unreadable, column, "cannot read this as an amount")
+    negative = values < 0
+    rejects.add(raw, negative, column, "amounts must not be negative")
     cents = values * 100
-    _fail(
-        raw,
-        np.abs(cents - np.round(cents)) > 1e-6 * np.maximum(1, np.abs(cents)),
-        column,
-        "amounts must be whole cents",
-    )
-    return values
+    fractional = np.abs(cents - np.round(cents)) > 1e-6 * np.maximum(1, np.abs(cents))
+    rejects.add(raw, fractional, column, "amounts must be whole cents")
+    return np.where(unreadable | negative | fractional, np.nan, values)
 
 
-def _truth(raw: pd.DataFrame, column: str) -> np.ndarray:
+def _truth(raw: pd.DataFrame, column: str, rejects: Rejects) -> np.ndarray:
+    """True for fraud, False for legitimate, None where unreadable."""
     values = raw[column]
     if pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=bool)
+        return values.to_numpy(dtype=object)
     text = values.astype("string").str.strip().str.lower().fillna("")
     fraud = text.isin(FRAUD_VALUES).to_numpy()
     legit = text.isin(LEGIT_VALUES).to_numpy()
-    _fail(
-        raw,
-        ~(fraud | legit),
-        column,
-        "the truth must be 1/0, true/false or fraud/legitimate",
+    unknown = ~(fraud | legit)
+    rejects.add(
+        raw, unknown, column, "the truth must be 1/0, true/false or fraud/legitimate"
     )
-    return fraud
+    truth = fraud.astype(object)
+    truth[unknown] = None
+    return truth
 
 
 def _texts(values: pd.Series) -> pd.Series:

@@ -46,15 +46,30 @@ def browser(django_db_setup: None, django_db_blocker) -> Iterator[Browser]:
             connections.close_all()
 
 
+def _context_page(browser: Browser, url: str, **options: object) -> Iterator[Page]:
+    context = browser.new_context(base_url=url, **options)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1440, "height": 900}
+    yield from _context_page(
+        browser, live_server.url, viewport={"width": 1440, "height": 900}
     )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server) -> Iterator[Page]:
+    """A phone's screen: 390 px wide, touch."""
+    yield from _context_page(
+        browser,
+        live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
 
 
 @pytest.fixture

@@ -104,9 +104,12 @@ def test_reviewer_decides_by_keyboard_and_the_next_case_opens(
     page.keyboard.press("n")
     expect(page).to_have_url(CASE_URL)
     first = _case_id(page)
-    expect(page.locator("figure.waterfall svg")).to_be_visible()
-    expect(page.locator("figure.waterfall svg rect").first).to_be_visible()
-    linked = page.locator("#linked table")
+    reasons = page.locator("#explanation ol.why-list li")
+    expect(reasons.first).to_be_visible()
+    expect(reasons.first.locator(".why-points")).to_have_text(
+        re.compile(r"^[+-]\d+\.\d$")
+    )
+    linked = page.locator("#linked table.link-group").first
     expect(linked).to_be_visible()
     expect(linked.locator("tbody tr").first).to_contain_text("web-")
     page.screenshot(path=screenshots / "case.png", full_page=True)
@@ -131,7 +134,7 @@ def test_reviewer_decides_by_keyboard_and_the_next_case_opens(
 
 
 def test_lead_overrides_a_decided_case_and_the_first_label_stays(
-    page: Page, cases, reviewer, lead
+    page: Page, cases, reviewer, lead, screenshots
 ):
     claim = case_claim_next(reviewer)
     first = case_decide(
@@ -140,12 +143,22 @@ def test_lead_overrides_a_decided_case_and_the_first_label_stays(
     _sign_in(page, "lead-one")
 
     page.goto(f"/cases/{claim.case_id}/")
-    form = page.locator("form.inline", has=page.locator("#override-button"))
+    form = page.locator("#override-form")
     form.locator('select[name="value"]').select_option("legitimate")
-    form.locator('select[name="reasons"]').select_option("verified_customer")
+    # Only the reasons of the decision chosen are offered; several may be.
+    expect(form.locator('input[value="stolen_card"]')).to_be_hidden()
+    form.locator('input[value="verified_customer"]').check()
+    form.locator('input[value="good_history"]').check()
     form.locator('input[name="note"]').fill("Customer confirmed by phone")
     form.locator("#override-button").click()
     expect(page.locator(".messages")).to_contain_text("overridden: legitimate")
+    expect(page.locator("ul.labels")).to_contain_text(
+        "legitimate · override by lead lead-one"
+    )
+    expect(page.locator("ul.labels")).to_contain_text(
+        "Customer verified, Good order history"
+    )
+    page.screenshot(path=screenshots / "case-lead-override.png", full_page=True)
 
     labels = list(Label.objects.filter(case_id=claim.case_id).order_by("id"))
     assert [(x.pk, x.value) for x in labels] == [

@@ -1,8 +1,6 @@
 """Fixtures of the dashboard's tests: the hand-worked day, a lead, a model."""
 
-import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
@@ -96,15 +94,3 @@ def reviewer_client() -> Client:
     client = Client()
     client.force_login(user_create("reviewer-dash", PASSWORD, "reviewer"))
     return client
-
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def naughty_strings() -> list[str]:
-    """The Big List of Naughty Strings, read in place from ../shared/data."""
-    path = SHARED_DATA / "naughty-strings" / "blns.json"
-    if not path.exists():
-        pytest.fail(f"corpus missing: {path} (the shared data folder beside the repo)")
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dashboard.charts import RIGHT, WIDE, WIDTH, chart, nice_ticks
+from dashboard.charts import PALETTE, RIGHT, WIDE, WIDTH, chart, nice_ticks
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +73,9 @@ def test_a_wide_chart_spans_its_width():
 
     assert (result.width, result.right) == (WIDE, WIDE - RIGHT)
     assert max(bar.x + bar.width for bar in result.bars) > WIDTH
+
+
+def test_a_series_can_be_given_its_own_colour():
+    result = chart("c", "C", ["a"], bars={"n": [1], "m": [2]}, colors={"m": "#000"})
+
+    assert [bar.color for bar in result.bars] == [PALETTE[0], "#000"]

@@ -83,6 +83,7 @@ def test_naughty_strings_in_each_parameter_are_valid_or_a_field_error(
         assert form.is_valid() or set(form.errors) == {param}, value
 
 
+@pytest.mark.slow
 def test_naughty_strings_in_every_parameter_never_answer_5xx(
     naughty_strings, lead_client
 ):

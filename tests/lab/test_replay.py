@@ -263,6 +263,34 @@ def test_unreadable_value_names_column_and_row(tmp_path, column, value, message)
         list(payloads_build(labelled.frame, fields))
 
 
+def test_a_truncated_last_row_is_left_out_and_listed(tmp_path):
+    path = tmp_path / "orders.csv"
+    _generated(1200, 2).to_csv(path, index=False)
+    whole = path.read_text().splitlines()
+    path.write_text("\n".join([*whole[:-1], whole[-1][:12]]) + "\n")
+
+    fields = mapping_resolve(path, {})
+    labelled = labelled_orders_read(path, fields, START, START + 3 * DAY)
+
+    assert len(labelled.frame) == 1199
+    assert labelled.rejects.count == 1
+    rejects = pd.read_csv(tmp_path / "orders.csv.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["1200"]
+    assert rejects["column"].tolist() == ["created_at"]
+
+
+def test_many_bad_rows_refuse_the_file(tmp_path):
+    frame = _generated(1200, 2)
+    frame["amount"] = frame["amount"].astype(object)
+    frame.loc[[5, 6], "amount"] = "n/a"
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    fields = mapping_resolve(path, {})
+
+    with pytest.raises(ValidationError, match=r"row 6, column 'amount'.*2 bad rows"):
+        labelled_orders_read(path, fields, START, START + 3 * DAY)
+
+
 def test_unknown_mapping_field_is_refused():
     with pytest.raises(ValidationError, match="'colour' is not a field"):
         mapping_build(None, ["COLOUR=colour"])

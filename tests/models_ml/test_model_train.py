@@ -110,10 +110,21 @@ def test_a_window_without_holdout_trains_on_the_window_and_promotes(model_dir):
     assert version.metrics == {"holdout": None, "champion": None}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_promotions_leave_exactly_one_active_version():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_promotions_leave_exactly_one_active_version(trained_artifact):
+    import sklearn
+
+    from models_ml.features import FEATURE_NAMES
+
+    path, digest, _model = trained_artifact
     candidates = [
-        ModelVersion.objects.create(status=ModelVersion.Status.CANDIDATE)
+        ModelVersion.objects.create(
+            status=ModelVersion.Status.CANDIDATE,
+            artifact_path=str(path),
+            sha256=digest,
+            sklearn_version=sklearn.__version__,
+            feature_names=FEATURE_NAMES,
+        )
         for _ in range(10)
     ]
     barrier = threading.Barrier(len(candidates))

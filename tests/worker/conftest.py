@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
 from riskreview.celery import app
@@ -29,8 +30,12 @@ def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, queues: str = "", name: str = "test"
+    ) -> None:
         self.env, self.log = env, log
+        self.queues = queues or ",".join(django_settings.CELERY_QUEUES_ALL)
+        self.name = name
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -49,8 +54,10 @@ class Worker:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                "-Q",
+                self.queues,
                 "-n",
-                f"test-{os.getpid()}@%h",
+                f"{self.name}-{os.getpid()}@%h",
             ],
             cwd=REPO,
             env=self.env,
@@ -75,8 +82,7 @@ class Worker:
                 self.kill()
 
 
-@pytest.fixture
-def worker(transactional_db: None, tmp_path: Path, settings) -> Iterator[Worker]:
+def worker_env(tmp_path: Path, settings) -> dict[str, str]:
     db = connection.settings_dict
     model_dir = tmp_path / "models"
     settings.MODEL_DIR = model_dir
@@ -95,6 +101,12 @@ def worker(transactional_db: None, tmp_path: Path, settings) -> Iterator[Worker]
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()  # a clean test broker database
+    return env
+
+
+@pytest.fixture
+def worker(transactional_db: None, tmp_path: Path, settings) -> Iterator[Worker]:
+    env = worker_env(tmp_path, settings)
     worker = Worker(env, tmp_path / "worker.log")
     worker.start()
     yield worker

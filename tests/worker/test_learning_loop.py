@@ -17,7 +17,10 @@ from models_ml.models import ModelVersion, Score
 from models_ml.services import model_train
 from tests.worker.conftest import wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _payloads(rows: list[dict]) -> list[OrderIn]:
@@ -73,7 +76,7 @@ def test_new_labels_retrain_promote_and_rescore_open_cases(worker, settings):
     challenger = wait_for(
         lambda: (
             ModelVersion.objects.filter(pk__gt=champion.pk)
-            .exclude(status="training")
+            .exclude(status__in=["training", "candidate"])  # not decided yet
             .first()
         ),
         120,

@@ -1,9 +1,12 @@
 """Idempotency-Key: Stripe's semantics, per API client."""
 
+import contextlib
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
@@ -67,6 +70,33 @@ def test_idempotency_key_on_another_endpoint_is_422(post_bytes):
     assert response.status_code == 422
 
 
+@contextlib.contextmanager
+def _running_elsewhere(client, key: str):
+    """Another request, on its own connection, holding `key` while it runs."""
+    from cases.services.idempotency import _lock
+
+    held, done = threading.Event(), threading.Event()
+    state = {"acquired": False}
+
+    def run() -> None:
+        try:
+            state["acquired"] = _lock(client, key, "pg_try_advisory_lock")
+            held.set()
+            done.wait(30)
+            _lock(client, key, "pg_advisory_unlock")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    held.wait(30)
+    try:
+        yield state
+    finally:
+        done.set()
+        thread.join()
+
+
 def test_idempotency_key_in_flight_is_409(post_bytes, client_and_token):
     client, _token = client_and_token
     body = _body()
@@ -74,11 +104,35 @@ def test_idempotency_key_in_flight_is_409(post_bytes, client_and_token):
         client=client, key="k-1", fingerprint=request_fingerprint("POST", ORDERS, body)
     )
 
-    response = post_bytes(ORDERS, body, **_key("k-1"))
+    with _running_elsewhere(client, "k-1"):
+        response = post_bytes(ORDERS, body, **_key("k-1"))
 
     assert response.status_code == 409
     assert response.json()["extra"] == {"code": "idempotency_in_flight"}
     assert not Order.objects.exists()
+
+
+def test_key_of_a_request_that_died_just_now_is_processed_at_once(
+    post_bytes, client_and_token
+):
+    client, _token = client_and_token
+    body = _body()
+    IdempotencyRecord.objects.create(
+        client=client, key="k-1", fingerprint=request_fingerprint("POST", ORDERS, body)
+    )  # in flight, but no live request holds it: its process was killed
+
+    response = post_bytes(ORDERS, body, **_key("k-1"))
+
+    assert response.status_code == 201
+    assert Order.objects.count() == 1
+
+
+def test_key_is_free_again_after_the_request_ends(post_bytes, client_and_token):
+    client, _token = client_and_token
+    post_bytes(ORDERS, _body(), **_key("k-1"))
+
+    with _running_elsewhere(client, "k-1") as elsewhere:
+        assert elsewhere["acquired"]  # this connection no longer holds it
 
 
 def test_idempotency_key_abandoned_in_flight_is_processed(post_bytes, client_and_token):

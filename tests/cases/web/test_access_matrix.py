@@ -82,6 +82,18 @@ ACCESS = {
         "/cases/{case}/",
         data={"reviewer": "reviewer-two"},
     ),
+    "cases/<int:pk>/skip/": _web("POST", "/cases/{mine}/skip/", "/cases/"),
+    "cases/<int:pk>/snooze/": _web(
+        "POST", "/cases/{mine}/snooze/", "/cases/", data={"hours": "1"}
+    ),
+    "cases/<int:pk>/notes/": _web(
+        "POST", "/cases/{case}/notes/", "/cases/{case}/", data={"body": "called"}
+    ),
+    # Someone else's decision: refused, back to the queue.
+    "cases/undo/": _web("POST", "/cases/undo/", "/queue/", data={"label": "{label}"}),
+    "entities/<int:client>/<str:kind>/": _web(
+        "GET", "/entities/{apiclient}/customer/?value={customer}", 200
+    ),
     "models/": _web("GET", "/models/", 403, 200),
     # A candidate cannot be rolled back to: the list says so.
     "models/<int:pk>/rollback/": _web(
@@ -96,6 +108,7 @@ ACCESS = {
     "login/": Access("GET", "/login/", 200, 200, 200, 200),
     "favicon.ico": Access("GET", "/favicon.ico", *["/static/favicon"] * 4),
     "logout/": Access("POST", "/logout/", 200, 200, 200, 200),
+    "health/": Access("GET", "/health/", 200, 200, 200, 200),
     "api/v1/orders/": _api("POST", "/api/v1/orders/"),
     "api/v1/orders/batch/": _api("POST", "/api/v1/orders/batch/"),
     "api/v1/orders/<str:order_id>/": _api("GET", "/api/v1/orders/{order_id}/"),
@@ -219,6 +232,7 @@ def world(request, settings) -> tuple[Client, dict]:
         "decided": decided.pk,
         "order": case.order_id,
         "order_id": case.order.order_id,
+        "customer": case.order.customer_id,
         "apiclient": case.order.client_id,
         "label": label.pk,
         "auditevent": AuditEvent.objects.first().pk,

@@ -160,7 +160,8 @@ def test_queue_page_shows_naughty_strings_as_text(
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('href="/cases/') == len(naughty_cases)
+    # Each row links its case twice: the case number and the order id.
+    assert html.count('href="/cases/') == 2 * len(naughty_cases)
     assert all(f">{html_escape(s[:128])}</td>" in html for s in strings[3::4])
     assert _unescaped(html, markup) == []
 

@@ -88,6 +88,11 @@ FILTERS = {
         {"card_fingerprint": "card-x"},
         {"card_fingerprint": "card-y"},
     ),
+    "search seller": (
+        {"q": "seller-x"},
+        {"seller_id": "seller-x"},
+        {"seller_id": "seller-y"},
+    ),
     "assignee": ({"assignee": "reviewer-one"}, {"claimed": True}, {}),
 }
 
@@ -111,7 +116,10 @@ def _signed_in(user) -> Client:
 
 
 def _case_ids(html: str) -> list[int]:
-    return [int(pk) for pk in re.findall(r'href="/cases/(\d+)/"', html)]
+    """Cases linked from the page, in order (a row links its case twice)."""
+    return list(
+        dict.fromkeys(int(pk) for pk in re.findall(r'href="/cases/(\d+)/"', html))
+    )
 
 
 @pytest.mark.parametrize("match_and_miss", FILTERS, indirect=True)
