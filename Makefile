@@ -22,6 +22,7 @@ TEST_ENV = DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 # persistent generated SECRET_KEY unless one is given, and the venv on PATH so
 # the Procfile commands resolve.
 RUN_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
+          RISK_REVIEW_THRESHOLD="$${RISK_REVIEW_THRESHOLD:-0.1}" \
           ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}" \
           PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 

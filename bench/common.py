@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import statistics
 import subprocess
@@ -77,3 +80,45 @@ def analyze() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def _csv(value: object) -> object:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return "" if value is None else value
+
+
+def orders_copy(rows: list[dict], client_id: int, *, label_days: int | None) -> None:
+    """Store generated orders (``lab.demo_data`` rows) with COPY; with
+    `label_days`, each gets its true label, known that many days after it.
+    Bypasses the feature tiles: rebuild them afterwards."""
+    from django.db import connection
+
+    from cases.schemas import OrderIn
+
+    columns = ["client_id", "received_at", *OrderIn.model_fields]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for r in rows:
+        writer.writerow(
+            [client_id, r["created_at"], *(_csv(r[f]) for f in OrderIn.model_fields)]
+        )
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY cases_order ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
+            copy.write(buffer.getvalue())
+        if label_days is None:
+            return
+        cursor.execute(
+            """
+            INSERT INTO cases_label (order_id, value, source, reasons, note, known_at,
+                created_at)
+            SELECT o.id, CASE WHEN t.fraud THEN 'fraud' ELSE 'legitimate' END,
+                CASE WHEN t.fraud THEN 'chargeback' ELSE 'merchant' END, '[]', '',
+                o.created_at + make_interval(days => %s), now()
+            FROM cases_order o JOIN unnest(%s::text[], %s::bool[]) AS t(order_id, fraud)
+                ON t.order_id = o.order_id
+            """,
+            [label_days, [r["order_id"] for r in rows], [r["is_fraud"] for r in rows]],
+        )

@@ -5,7 +5,8 @@
 Everything runs on 127.0.0.1. In order:
 
 1. drop and recreate the PostgreSQL database ``riskreview_bench``; ``migrate``;
-   ``seed_demo --orders 20000 --seed 7`` (30 days of history, 75 % labelled);
+   ``seed_demo --history-only --orders 20000 --seed 7`` (30 days of history,
+   75 % labelled);
    ``train_model``; ``create_api_client bench``; ``VACUUM ANALYZE``;
 2. start ``gunicorn riskreview.wsgi --workers 2`` with
    ``DJANGO_SETTINGS_MODULE=bench.settings`` (production settings plus the
@@ -84,7 +85,10 @@ FLOOR_PATH = "/bench/floor/"
 
 TARGET_P99_MS = 25.0
 TARGET_FLOOR_SHARE = 0.60
-TARGET_BATCH_ORDERS_S = 5000.0
+TARGET_BATCH_ORDERS_S = 10000.0
+TARGET_HOT_SHARE = 0.80
+HOT_SELLER = "bench-hot-seller"
+HOT_CONCURRENCY = 8
 
 
 @dataclass
@@ -124,7 +128,9 @@ class PhaseResult:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global DB_NAME, WORKERS
     args = _parse_args(argv)
+    DB_NAME, WORKERS = args.database, args.workers
     machine = machine_info()
     _say("machine: " + json.dumps(machine))
     client = _pick_client(args.client)
@@ -136,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database_recreate()
         token, setup_seconds = prepare(env)
         traffic = traffic_bodies(args)
-        port = _free_port()
+        port = args.port or _free_port()
         results: dict[str, PhaseResult] = {}
         with gunicorn(server_env, port, workdir / "gunicorn.log") as server:
             _say("warming up")
@@ -212,6 +218,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-seconds", type=float, default=300.0, help="time bound of each phase"
     )
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--database", default=DB_NAME, help="the throwaway database (dropped first)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument(
+        "--hot-requests",
+        type=int,
+        default=0,
+        help="also send this many orders of one seller at concurrency 8, and as "
+        "many of 8 sellers (0: skip)",
+    )
     parser.add_argument(
         "--server-env",
         type=_key_value,
@@ -314,7 +332,10 @@ def prepare(env: dict[str, str]) -> tuple[str, dict[str, float]]:
     """Migrate, seed, train and create the API client; return its token."""
     steps = {
         "migrate": ["migrate", "--noinput"],
-        "seed_demo": ["seed_demo", "--orders", str(SEED_ORDERS), "--seed", str(SEED)],
+        "seed_demo": [
+            *("seed_demo", "--history-only", "--orders", str(SEED_ORDERS)),
+            *("--seed", str(SEED)),
+        ],
         "train_model": ["train_model"],
         "create_api_client": ["create_api_client", "bench"],
     }
@@ -358,6 +379,8 @@ def traffic_bodies(args: argparse.Namespace) -> dict[str, list[bytes]]:
         "batch": args.batches * BATCH_SIZE,
         "profile": _profile_orders(args.profile_requests),
         "profile_batch": PROFILE_BATCHES * BATCH_SIZE if args.profile_requests else 0,
+        "distinct": args.hot_requests,
+        "hot": args.hot_requests,
     }
     total = sum(sizes.values())
     per_day = SEED_ORDERS / SEED_DAYS
@@ -376,6 +399,8 @@ def traffic_bodies(args: argparse.Namespace) -> dict[str, list[bytes]]:
         "warm": _bodies(slices["warm"], "bench-w"),
         "single": _bodies(slices["single"], "bench-s"),
         "profile": _bodies(slices["profile"], "bench-p"),
+        "distinct": _bodies(slices["distinct"], "bench-d", sellers=HOT_CONCURRENCY),
+        "hot": _bodies(slices["hot"], "bench-h", sellers=1),
     }
     for name in ("warm_batch", "batch", "profile_batch"):
         orders = [
@@ -410,12 +435,17 @@ def _profile_orders(requests: int) -> int:
 
 
 def _bodies(
-    rows: list[dict], prefix: str, shift: timedelta = timedelta(0)
+    rows: list[dict], prefix: str, shift: timedelta = timedelta(0), sellers: int = 0
 ) -> list[bytes]:
-    return [
-        json.dumps(_order(row, f"{prefix}-{i}", shift)).encode()
-        for i, row in enumerate(rows)
-    ]
+    """Bodies of these orders; with `sellers`, their seller is one of that many
+    (in turn, so concurrent requests have different ones)."""
+    out = []
+    for i, row in enumerate(rows):
+        body = _order(row, f"{prefix}-{i}", shift)
+        if sellers:
+            body["seller_id"] = f"{HOT_SELLER}-{prefix}-{i % sellers}"
+        out.append(json.dumps(body).encode())
+    return out
 
 
 def _order(row: dict, order_id: str, shift: timedelta = timedelta(0)) -> dict:
@@ -443,6 +473,10 @@ def warmup_phases(traffic: dict[str, list[bytes]], args: argparse.Namespace) -> 
 
 
 def measured_phases(traffic: dict[str, list[bytes]], args: argparse.Namespace) -> list:
+    hot = [
+        Phase("distinct sellers", SINGLE_PATH, traffic["distinct"], HOT_CONCURRENCY),
+        Phase("hot seller", SINGLE_PATH, traffic["hot"], HOT_CONCURRENCY),
+    ]
     return [
         Phase("floor", FLOOR_PATH, traffic["floor"], args.concurrency),
         Phase("intake", SINGLE_PATH, traffic["single"], args.concurrency),
@@ -454,6 +488,7 @@ def measured_phases(traffic: dict[str, list[bytes]], args: argparse.Namespace) -
             BATCH_SIZE,
             timeout_s=120.0,
         ),
+        *(hot if args.hot_requests else []),
     ]
 
 
@@ -822,7 +857,8 @@ def render_report(
         "/ other | statuses |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-    for result in (floor, intake, batch):
+    hot = [results[n] for n in ("distinct sellers", "hot seller") if n in results]
+    for result in (floor, intake, batch, *hot):
         ratio = result.req_s / floor.req_s if floor.req_s else math.nan
         lines.append(
             f"| {result.name} | {result.concurrency} | {result.requests} | "
@@ -854,6 +890,18 @@ def render_report(
             met=batch.orders_s >= TARGET_BATCH_ORDERS_S,
         ),
     ]
+    if hot:
+        distinct, one = hot
+        hot_share = one.req_s / distinct.req_s if distinct.req_s else math.nan
+        lines.append(
+            _target_row(
+                f"one hot seller vs {HOT_CONCURRENCY} sellers, concurrency "
+                f"{HOT_CONCURRENCY}",
+                f">= {TARGET_HOT_SHARE:.0%} of the req/s",
+                f"{hot_share:.0%}",
+                met=hot_share >= TARGET_HOT_SHARE,
+            )
+        )
     return "\n".join(lines)
 
 

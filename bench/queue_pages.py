@@ -111,6 +111,11 @@ def main() -> None:
             lambda: get(f"{entity}device/?value=d-{rng.randrange(300000)}"),
             args.repeat,
         ),
+        # The floor, measured in the same run: one indexed row through the ORM.
+        # Read every row above against it when the machine is shared.
+        "floor: one indexed row (query only)": timed(
+            lambda: Case.objects.filter(pk=rng.choice(case_ids)).exists(), args.repeat
+        ),
         "deep page by OFFSET (query only)": timed(
             offset_page, max(5, args.repeat // 4)
         ),

@@ -16,50 +16,10 @@ ones above the approve threshold, case updates) and reports orders/s.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import time
 
-from bench.common import analyze, fresh_database
-from cases.schemas import OrderIn
-
-ORDER_COLUMNS = ["client_id", "received_at", *OrderIn.model_fields]
-
-
-def _csv(value: object) -> object:
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return "" if value is None else value
-
-
-def _copy_orders(rows: list[dict], client_id: int) -> None:
-    from django.db import connection
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for r in rows:
-        writer.writerow(
-            [client_id, r["created_at"], *(_csv(r[f]) for f in OrderIn.model_fields)]
-        )
-    columns = ", ".join(ORDER_COLUMNS)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY cases_order ({columns}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
-            copy.write(buffer.getvalue())
-        cursor.execute(
-            """
-            INSERT INTO cases_label (order_id, value, source, reasons, note, known_at,
-                created_at)
-            SELECT o.id, CASE WHEN t.fraud THEN 'fraud' ELSE 'legitimate' END,
-                CASE WHEN t.fraud THEN 'chargeback' ELSE 'merchant' END, '[]', '',
-                o.created_at + interval '7 days', now()
-            FROM cases_order o JOIN unnest(%s::text[], %s::bool[]) AS t(order_id, fraud)
-                ON t.order_id = o.order_id
-            """,
-            [[r["order_id"] for r in rows], [r["is_fraud"] for r in rows]],
-        )
+from bench.common import analyze, fresh_database, orders_copy
 
 
 def _one_size(n: int, threads: int) -> dict:
@@ -68,6 +28,7 @@ def _one_size(n: int, threads: int) -> dict:
 
     from cases.datasets import training_set
     from cases.services.bulk import import_client
+    from cases.services.feature_rebuild import feature_tiles_rebuild
     from lab.demo_data import generate_orders
     from models_ml.services import model_train
     from models_ml.training import model_fit
@@ -75,16 +36,20 @@ def _one_size(n: int, threads: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE cases_order, cases_label, models_ml_score,"
-            " models_ml_modelversion,"
+            " models_ml_modelversion, models_ml_featuretile,"
             " cases_case CASCADE"
         )
     started = time.perf_counter()
     rows = generate_orders(n, seed=5, days=60)
     generated = time.perf_counter() - started
     started = time.perf_counter()
-    _copy_orders(rows, import_client("bench").pk)
+    orders_copy(rows, import_client("bench").pk, label_days=7)
     analyze()
     loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    feature_tiles_rebuild()  # COPY bypasses them; re-scoring reads them
+    analyze()
+    tiles = time.perf_counter() - started
     del rows
 
     started = time.perf_counter()
@@ -103,6 +68,7 @@ def _one_size(n: int, threads: int) -> dict:
         "threads": threads,
         "generate_s": round(generated, 1),
         "load_copy_s": round(loaded, 1),
+        "tiles_rebuild_s": round(tiles, 1),
         "training_set_s": round(features, 1),
         "fit_s": round(fit, 1),
         "model_train_total_s": round(total, 1),

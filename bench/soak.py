@@ -304,7 +304,7 @@ def main() -> None:
     os.environ["MODEL_REFRESH_SECONDS"] = "5"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "riskreview.settings"}
     for command in (
-        ["manage.py", "seed_demo", "--orders", str(args.seed_orders), "--seed", "7"],
+        ["manage.py", "seed_demo", "--history-only", "--orders", str(args.seed_orders)],
         ["manage.py", "train_model"],
     ):
         subprocess.run([sys.executable, *command], cwd=REPO, env=env, check=True)

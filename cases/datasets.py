@@ -86,6 +86,12 @@ def _fraud_flags(rows: object) -> list[tuple]:
     return [(r[0], r[1] == "fraud", *r[2:]) for r in rows]  # type: ignore[attr-defined]
 
 
+def stored_tables() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Every stored order (ids, ORDER_COLUMNS frame, by id) and label
+    (LABEL_COLUMNS frame): the offline backfill's input."""
+    return _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
+
+
 def training_set() -> TrainingSet:
     """Every labelled order with its point-in-time features and its truth.
 
@@ -93,9 +99,7 @@ def training_set() -> TrainingSet:
     one, else its latest reviewer label.
     """
     truth = orders_truth()
-    ids, history, labels = (
-        _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
-    )
+    ids, history, labels = stored_tables()
     labelled = np.isin(ids, np.fromiter(truth.keys(), dtype=np.int64))
     queries = history[labelled].reset_index(drop=True)
     features = build_features(history[HISTORY_COLUMNS], queries, labels)

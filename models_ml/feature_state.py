@@ -24,22 +24,31 @@ import pandas as pd
 from django.db import connection
 
 from models_ml.feature_spec import KEYS, NEW_CARD_SOURCE, RESOLUTIONS, TILE_FIELDS
-from models_ml.features import HISTORY_COLUMNS
+from models_ml.features import (
+    ENTITIES,
+    HISTORY_COLUMNS,
+    add_order_features,
+    features_frame,
+)
 from models_ml.frames import (
     LABEL_ORDER_FIELDS,
     ORDER_FIELDS,
-    labels_frame,
     orders_frame,
+    to_ms,
 )
 from models_ml.tiles import (
     TILE_COLUMNS,
+    Tile,
     empty_tiles,
+    event_tiles,
     features_from_tiles,
     key_values,
-    label_tiles,
+    key_values_of,
     new_cards_of,
+    one_window_features,
     order_tiles,
     read_ranges,
+    rows_frame,
     window_features_from_tiles,
 )
 
@@ -53,52 +62,65 @@ def tiles_read(queries: pd.DataFrame) -> pd.DataFrame:
     over shards: one statement."""
     if len(queries) == 0:
         return empty_tiles()
-    ranges = read_ranges(queries["ts"].to_numpy(dtype=np.int64))
+    values = {
+        key: sorted({v for v in key_values(queries, key) if v is not None})
+        for key in KEYS
+    }
+    ts = queries["ts"].to_numpy(dtype=np.int64)
+    return rows_frame(_tile_rows(values, read_ranges(ts)))
+
+
+def _tile_rows(
+    values: dict[str, list[str]], ranges: dict[str, tuple[int, int]]
+) -> list[Tile]:
+    """Tiles of these key values with starts in `ranges`, summed over shards."""
     clauses: list[str] = []
     params: list[Any] = []
     postgres = connection.vendor == "postgresql"
-    for key in KEYS:
-        values = sorted({v for v in key_values(queries, key) if v is not None})
-        if not values:
+    for key, wanted in values.items():
+        if not wanted:
             continue
         for res in RESOLUTIONS:
             lo, hi = ranges[res]
             if postgres:
                 clauses.append(_CLAUSE.format(values="= ANY(%s)"))
-                params += [key, res, values, lo, hi]
+                params += [key, res, wanted, lo, hi]
             else:
-                marks = ", ".join(["%s"] * len(values))
+                marks = ", ".join(["%s"] * len(wanted))
                 clauses.append(_CLAUSE.format(values=f"IN ({marks})"))
-                params += [key, res, *values, lo, hi]
+                params += [key, res, *wanted, lo, hi]
     if not clauses:
-        return empty_tiles()
+        return []
     sums = ", ".join(f"SUM({f})" for f in TILE_FIELDS)
     sql = (
         f"SELECT key, value, res, start, {sums} FROM {TABLE} "
         f"WHERE {' OR '.join(clauses)} GROUP BY key, value, res, start"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=TILE_COLUMNS)
-    for field in ["start", *TILE_FIELDS]:
-        frame[field] = frame[field].astype(np.int64)
-    return frame
+        cursor.execute(sql, params)  # type: ignore[arg-type]
+        return list(cursor.fetchall())
 
 
-def tiles_add(deltas: pd.DataFrame, shard: int | None = None) -> None:
-    """Add tile deltas (TILE_COLUMNS) to the stored tiles. Call inside the
-    transaction that stores the orders or labels they come from."""
+def tiles_add(deltas: pd.DataFrame | Sequence[Tile], shard: int | None = None) -> None:
+    """Add tile deltas (a TILE_COLUMNS frame, or its rows) to the stored tiles.
+    Call inside the transaction that stores the orders or labels they come from."""
     if len(deltas) == 0:
         return
     shard = random.randrange(SHARDS) if shard is None else shard
-    deltas = deltas.sort_values(["key", "res", "value", "start"], kind="stable")
     columns = ["key", "res", "value", "start", "shard", *TILE_FIELDS]
+    # Rows go in one order (key, res, value, start) so that two transactions
+    # adding to the same tiles cannot deadlock.
+    if isinstance(deltas, pd.DataFrame):
+        deltas = deltas.sort_values(["key", "res", "value", "start"], kind="stable")
+        data = [deltas[c].tolist() for c in ["key", "res", "value"]]
+        data += [deltas["start"].astype(np.int64).tolist(), [shard] * len(deltas)]
+        data += [deltas[f].astype(np.int64).tolist() for f in TILE_FIELDS]
+    else:
+        rows = sorted(deltas, key=lambda t: (t[0], t[2], t[1], t[3]))
+        key, value, res, start, *fields = (list(c) for c in zip(*rows, strict=True))
+        data = [key, res, value, start, [shard] * len(rows), *fields]
     updates = ", ".join(f"{f} = {TABLE}.{f} + excluded.{f}" for f in TILE_FIELDS)
     conflict = f"ON CONFLICT (key, res, value, start, shard) DO UPDATE SET {updates}"
-    data = [deltas[c].tolist() for c in ["key", "res", "value"]]
-    data += [deltas["start"].astype(np.int64).tolist(), [shard] * len(deltas)]
-    data += [deltas[f].astype(np.int64).tolist() for f in TILE_FIELDS]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             types = ["text", "text", "text", "bigint", "smallint"] + ["bigint"] * len(
@@ -155,25 +177,52 @@ def _orders_frame(orders: Sequence[object]) -> pd.DataFrame:
     return orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
 
 
+def _key_values(order: object) -> dict[str, str]:
+    return key_values_of({c: getattr(order, c) for c in ENTITIES.values()})
+
+
 def features_online(orders: Sequence[object]) -> pd.DataFrame:
     """Features of Order instances as of their own created_at, from the tiles.
 
     Unsaved orders (intake) see the earlier orders of their batch as if sent
     one by one; `orders_record` must then add them in the same transaction.
     """
+    if len(orders) == 1:
+        return _one_order_features(orders[0])
     fresh = all(getattr(o, "pk", None) is None for o in orders)
     features, _deltas = features_read(_orders_frame(orders), fresh=fresh)
     return features
 
 
+def _one_order_features(order: object) -> pd.DataFrame:
+    """Whether stored or not, one order sees the same tiles: its own minute
+    is outside its windows. No frames but the last: single-order intake."""
+    ts = to_ms(order.created_at)  # type: ignore[attr-defined]
+    values = _key_values(order)
+    rows = _tile_rows({k: [v] for k, v in values.items()}, read_ranges(np.array([ts])))
+    queries = _orders_frame([order])
+    out: dict[str, Any] = {}
+    add_order_features(out, queries)
+    out.update(one_window_features(ts, values, rows))
+    return features_frame(out, queries.index)
+
+
 def orders_record(orders: Sequence[object], features: Sequence[dict[str, Any]]) -> None:
     """Add stored orders to the tiles; `features` are the ones they were scored
     with (their own "card new to this device" comes from them)."""
-    if not orders:
-        return
-    seen = [f.get(NEW_CARD_SOURCE.name) for f in features]
-    new_cards = np.array([1 if s == 0 else 0 for s in seen], dtype=np.int64)
-    tiles_add(order_tiles(_orders_frame(orders)[HISTORY_COLUMNS], new_cards))
+    events = (
+        (
+            to_ms(order.created_at),  # type: ignore[attr-defined]
+            _key_values(order),
+            {
+                "n": 1,
+                "cents": round(float(order.amount) * 100),  # type: ignore[attr-defined]
+                "new_cards": 1 if seen.get(NEW_CARD_SOURCE.name) == 0 else 0,
+            },
+        )
+        for order, seen in zip(orders, features, strict=True)
+    )
+    tiles_add(event_tiles(events, "orders"))
 
 
 def orders_load_record(orders: Sequence[object]) -> None:
@@ -191,27 +240,24 @@ def orders_load_record(orders: Sequence[object]) -> None:
 
 def labels_record(labels: Sequence[object]) -> None:
     """Add Label instances (with their order) to the tiles at their known_at."""
-    if labels:
-        tiles_add(_label_deltas(labels))
+    tiles_add(_label_deltas(labels))
 
 
 def labels_withdraw(labels: Sequence[object]) -> None:
     """Take labels_record's deltas back out, for labels deleted again (an
     undone decision)."""
-    if labels:
-        deltas = _label_deltas(labels)
-        fields = list(TILE_FIELDS)
-        deltas[fields] = -deltas[fields]
-        tiles_add(deltas)
+    tiles_add([(*t[:4], *(-v for v in t[4:])) for t in _label_deltas(labels)])
 
 
-def _label_deltas(labels: Sequence[object]) -> pd.DataFrame:
-    rows = [
+def _label_deltas(labels: Sequence[object]) -> list[Tile]:
+    events = (
         (
-            label.known_at,  # type: ignore[attr-defined]
-            label.value == "fraud",  # type: ignore[attr-defined]
-            *(getattr(label.order, c) for c in LABEL_ORDER_FIELDS),  # type: ignore[attr-defined]
+            to_ms(label.known_at),  # type: ignore[attr-defined]
+            key_values_of(
+                {c: getattr(label.order, c) for c in LABEL_ORDER_FIELDS}  # type: ignore[attr-defined]
+            ),
+            {"labels": 1, "frauds": int(label.value == "fraud")},  # type: ignore[attr-defined]
         )
         for label in labels
-    ]
-    return label_tiles(labels_frame(rows))
+    )
+    return event_tiles(events, "labels")

@@ -207,7 +207,12 @@ def _model_train_locked(
         raise
     better, why = _beats(challenger, champion)
     if better:
-        return model_promote(version.pk, reason=why)
+        try:
+            return model_promote(version.pk, reason=why)
+        except ArtifactError as exc:  # its file changed on disk since it was written
+            version.status, version.error = ModelVersion.Status.FAILED, str(exc)
+            version.save(update_fields=["status", "error"])
+            raise
     version.status = ModelVersion.Status.REJECTED
     version.promotion_reason = why
     version.save(update_fields=["status", "promotion_reason"])

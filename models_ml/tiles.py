@@ -18,6 +18,10 @@ orders and labels stored later, or in the order's own minute, change nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -26,8 +30,10 @@ from models_ml.feature_spec import (
     DAY,
     HOUR,
     KEYS,
+    LABEL_FIELDS_OF_TILES,
     MINUTE,
     NEW_CARD_SOURCE,
+    ORDER_FIELDS_OF_TILES,
     RESOLUTIONS,
     TILE_FIELDS,
     WINDOW_FEATURES,
@@ -250,3 +256,113 @@ def features_from_tiles(
         window, overlay = window_features_from_tiles(stored, queries), empty_tiles()
     out.update(window)
     return features_frame(out, queries.index), overlay
+
+
+# --- One order at a time, without frames ------------------------------------
+# The same tiles and sums as above for the path where pandas' fixed cost per
+# call would dominate: a single order's intake, and the deltas intake writes.
+# The parity tests hold both equal to the offline backfill.
+
+Tile = tuple[Any, ...]  # a TILE_COLUMNS row: (key, value, res, start, *TILE_FIELDS)
+
+
+def key_values_of(fields: Mapping[str, object]) -> dict[str, str]:
+    """key → value for the keys one order has (pairs joined by SEPARATOR)."""
+    out = {}
+    for key, columns in KEYS.items():
+        parts = [fields.get(c) for c in columns]
+        if all(p not in ("", None) for p in parts):
+            out[key] = SEPARATOR.join(str(p) for p in parts)
+    return out
+
+
+def event_tiles(
+    events: Iterable[tuple[int, Mapping[str, str], Mapping[str, int]]], stream: str
+) -> list[Tile]:
+    """Tile deltas of events (time ms, key values, tile fields), summed per
+    tile, sorted: what `order_tiles` and `label_tiles` give, as tuples."""
+    keys = keys_of(stream)
+    fields = ORDER_FIELDS_OF_TILES if stream == "orders" else LABEL_FIELDS_OF_TILES
+    slots = [TILE_FIELDS.index(f) for f in fields]
+    summed: dict[tuple[Any, ...], list[int]] = {}
+    for ts, values, amounts in events:
+        add = [(i, int(amounts[f])) for i, f in zip(slots, fields, strict=True)]
+        for key in keys:
+            value = values.get(key)
+            if value is None:
+                continue
+            for res, width in RESOLUTIONS.items():
+                tile = summed.setdefault(
+                    (key, value, res, ts // width * width), [0] * len(TILE_FIELDS)
+                )
+                for i, amount in add:
+                    tile[i] += amount
+    return [(*k, *v) for k, v in sorted(summed.items())]
+
+
+def one_window_features(
+    ts: int, values: Mapping[str, str], tiles: Iterable[Tile]
+) -> dict[str, float]:
+    """Entity-window features of one order at `ts` (ms) with these key values,
+    from tile rows (any number per tile: shards are summed). Equal to
+    `window_features_from_tiles` for that order."""
+    width = len(TILE_FIELDS)
+    grouped: dict[tuple[str, str], dict[int, list[int]]] = {}
+    for key, value, res, start, *fields in tiles:
+        if values.get(key) != value:
+            continue
+        tile = grouped.setdefault((key, res), {}).setdefault(int(start), [0] * width)
+        for i, amount in enumerate(fields):
+            tile[i] += int(amount)
+    prefixes: dict[tuple[str, str], tuple[list[int], list[list[int]]]] = {}
+    for key_res, by_start in grouped.items():
+        starts = sorted(by_start)
+        cumulative = [[0] * width]
+        for start in starts:
+            cumulative.append(
+                [a + b for a, b in zip(cumulative[-1], by_start[start], strict=True)]
+            )
+        prefixes[key_res] = (starts, cumulative)
+    ranges = {}
+    for window in WINDOWS:
+        bounds = window_bounds(np.array([ts], dtype=np.int64), window)
+        start, end = (np.asarray(b) for b in bounds)
+        ranges[window] = [
+            (res, int(lo[0]), int(hi[0])) for res, lo, hi in pieces(start, end)
+        ]
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    out: dict[str, float] = {}
+    for feature in WINDOW_FEATURES:
+        if feature.key not in values:
+            out[feature.name] = np.nan
+            continue
+        slot = (feature.key, feature.window)
+        if slot not in sums:
+            total = [0] * width
+            for res, lo, hi in ranges[feature.window]:
+                found = prefixes.get((feature.key, res))
+                if found is None or lo >= hi:
+                    continue
+                starts, cumulative = found
+                top, bottom = bisect_left(starts, hi), bisect_left(starts, lo)
+                for i in range(width):
+                    total[i] += cumulative[top][i] - cumulative[bottom][i]
+            sums[slot] = dict(zip(TILE_FIELDS, total, strict=True))
+        value = AGGREGATIONS[feature.aggregation].value(sums[slot])
+        out[feature.name] = float(value)
+    return out
+
+
+def tile_rows(frame: pd.DataFrame) -> list[Tile]:
+    """TILE_COLUMNS frame → tuples (for `one_window_features`)."""
+    return list(frame[TILE_COLUMNS].itertuples(index=False, name=None))
+
+
+def rows_frame(rows: Sequence[Tile]) -> pd.DataFrame:
+    """Tuples → a TILE_COLUMNS frame."""
+    if not rows:
+        return empty_tiles()
+    frame = pd.DataFrame.from_records(rows, columns=TILE_COLUMNS)
+    for field in ["start", *TILE_FIELDS]:
+        frame[field] = frame[field].astype(np.int64)
+    return frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 from riskreview.security import redact
 
@@ -25,7 +25,7 @@ HIDDEN_ATOMS = ("h", "q", "f", "a", "u", "l")
 REDACTED_ATOMS = ("r", "U")
 
 
-class RedactingLogger(Logger):
+class RedactingLogger(Logger):  # type: ignore[misc]
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
         for key in HIDDEN_ATOMS:

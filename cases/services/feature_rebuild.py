@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from cases.datasets import _tables_orm, _tables_postgres
+from cases.datasets import stored_tables
 from models_ml.feature_state import tiles_add, tiles_clear
 from models_ml.features import HISTORY_COLUMNS, order_new_cards
 from models_ml.tiles import label_tiles, order_tiles
@@ -20,9 +20,7 @@ def feature_tiles_rebuild(progress: Callable[[int, int], None] | None = None) ->
     number of events added. One transaction: intake sees the old tiles or the
     new ones. `progress(done, total)` is called after each chunk of events.
     """
-    _ids, history, labels = (
-        _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
-    )
+    _ids, history, labels = stored_tables()
     history = history.sort_values("ts", kind="stable").reset_index(drop=True)
     new_cards = order_new_cards(history)
     total, done = len(history) + len(labels), 0

@@ -286,16 +286,33 @@ def case_escalate(claim_id: int, user: User, *, note: str) -> Case:
 
 
 def case_override(
-    case: Case, lead: User, *, value: str, reasons: Sequence[str], note: str
+    case: Case,
+    lead: User,
+    *,
+    value: str,
+    reasons: Sequence[str],
+    note: str,
+    expected_status: str = "",
 ) -> Label:
     """A lead's decision replaces the case's outcome; earlier labels stay. The
-    note (required) says why; reasons, if given, must fit the value."""
+    note (required) says why; reasons, if given, must fit the value.
+
+    No claim is needed (a lead decides an escalated case straight away). With
+    `expected_status` (the status the lead saw), the decision is refused if the
+    case changed meanwhile, e.g. another lead decided it first; the check runs
+    under the case's row lock.
+    """
     if not lead.has_perm("cases.lead_case"):
         raise CaseNotAvailable("only leads can override")
     _check_decision(value, reasons, required=False)
     _check_note(note, "Say why you override.")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_status and case.status != expected_status:
+            raise InvalidTransition(
+                f"Case {case.pk} changed while you looked at it (now "
+                f"{case.get_status_display()}); reload it."
+            )
         previous = case.labels.order_by("-id").first()
         label = Label.objects.create(
             order_id=case.order_id,

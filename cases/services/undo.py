@@ -49,7 +49,7 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
         if _moved_on(case, decided):
             raise InvalidTransition("Too late to undo: the case has moved on.")
         undone = {"status": case.status, "label": label.value, "reasons": label.reasons}
-        case.status = decided.before["status"]
+        case.status = (decided.before or {}).get("status", Case.Status.OPEN)
         previous = case.labels.exclude(pk=label.pk).order_by("-id").first()
         case.decided_at = previous.known_at if previous else None
         case.save(update_fields=["status", "decided_at"])

@@ -77,6 +77,10 @@ class DecisionForm(forms.Form):
 
 class OverrideForm(forms.Form):
     value = forms.ChoiceField(choices=Label.Value.choices)
+    # The case's status when the page was drawn: a stale decision is refused.
+    expected_status = forms.ChoiceField(
+        choices=Case.Status.choices, required=False, widget=forms.HiddenInput
+    )
     reasons = forms.MultipleChoiceField(choices=_reason_choices, required=False)
     note = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

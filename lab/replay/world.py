@@ -30,7 +30,7 @@ from cases.services.queue_mix import queue_mix_select
 from cases.services.rescoring import orders_rescore, rescore_candidates
 from models_ml.feature_state import labels_record
 from models_ml.frames import LABEL_ORDER_FIELDS
-from models_ml.models import ModelVersion, Score
+from models_ml.models import FeatureTile, ModelVersion, Score
 from models_ml.policy import DecisionPolicy
 from models_ml.scoring import active_model_forget
 from models_ml.services import model_train
@@ -48,8 +48,9 @@ def replay_database_prepare(*, reset: bool) -> ApiClient:
     """The replay's API client in an empty database; empties it when `reset`.
 
     Refuses a database that has orders, labels or model versions unless
-    `reset`, which deletes all orders, cases, claims, labels, scores and model
-    versions (the append-only audit trail is kept).
+    `reset`, which deletes all orders, cases, claims, labels, scores, model
+    versions and feature tiles (the append-only audit trail is kept): tiles
+    left behind would count the deleted orders in the next replay's features.
     """
     counts = {
         "orders": Order.objects.count(),
@@ -75,7 +76,8 @@ def _replay_tables_empty() -> None:
     # deliveries of the deleted orders, say): they could not outlive them.
     # The audit trail has no foreign keys, so it stays.
     tables = [
-        m._meta.db_table for m in (Score, Claim, Label, Case, Order, ModelVersion)
+        m._meta.db_table
+        for m in (Score, Claim, Label, Case, Order, ModelVersion, FeatureTile)
     ]
     quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
     with connection.cursor() as cursor:

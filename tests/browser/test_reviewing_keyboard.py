@@ -228,3 +228,32 @@ def test_grouped_links_and_entity_page_fit_a_phone(
     expect(phone.locator(".used-with-sentence")).to_be_visible()
     phone.screenshot(path=screenshots / "phone-entity-device.png", full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_skip_snooze_and_undo_by_tapping_on_a_phone(
+    phone: Page, cases, reviewer, screenshots
+):
+    _sign_in(phone, "reviewer-one")
+    phone.get_by_role("button", name="Next case").tap()
+    expect(phone).to_have_url(CASE_URL)
+    skipped = _case_id(phone)
+    phone.get_by_role("button", name="Skip").tap()
+    _left(phone, skipped)
+
+    snoozed = _case_id(phone)
+    phone.locator("#snooze summary").tap()
+    phone.screenshot(path=screenshots / "phone-snooze.png")
+    phone.get_by_role("button", name="1 hour").tap()
+    _left(phone, snoozed)
+
+    decided = _case_id(phone)
+    phone.locator("#decision-reasons label").first.tap()
+    phone.locator("button.fraud").tap()
+    _left(phone, decided)
+    phone.get_by_role("button", name="Undo").tap()
+    expect(phone).to_have_url(re.compile(rf"/cases/{decided}/$"))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+    kinds = dict(CaseDeferral.objects.values_list("case_id", "kind"))
+    assert kinds == {skipped: "skip", snoozed: "snooze"}
+    assert not Label.objects.filter(case_id=decided).exists()

@@ -134,7 +134,7 @@ def test_reviewer_decides_by_keyboard_and_the_next_case_opens(
 
 
 def test_lead_overrides_a_decided_case_and_the_first_label_stays(
-    page: Page, cases, reviewer, lead
+    page: Page, cases, reviewer, lead, screenshots
 ):
     claim = case_claim_next(reviewer)
     first = case_decide(
@@ -158,6 +158,7 @@ def test_lead_overrides_a_decided_case_and_the_first_label_stays(
     expect(page.locator("ul.labels")).to_contain_text(
         "Customer verified, Good order history"
     )
+    page.screenshot(path=screenshots / "case-lead-override.png", full_page=True)
 
     labels = list(Label.objects.filter(case_id=claim.case_id).order_by("id"))
     assert [(x.pk, x.value) for x in labels] == [

@@ -28,7 +28,7 @@ from lab.replay.source import (
     payloads_build,
 )
 from lab.replay.world import capacity_threshold
-from models_ml.models import ModelVersion, Score
+from models_ml.models import FeatureTile, ModelVersion, Score
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.slow
@@ -224,6 +224,16 @@ def test_replay_reset_deletes_earlier_orders(tmp_path, model_dir):
     replay_live_run(_file(tmp_path, n=300, days=3), {}, LIVE, reset=True)
 
     assert not Order.objects.filter(pk=old.pk).exists()
+
+
+@pytest.mark.django_db
+def test_replay_reset_deletes_earlier_feature_tiles(tmp_path, model_dir):
+    OrderFactory(order_id="old-order")
+    FeatureTile.objects.create(key="seller", res="d", value="old-seller", start=0, n=9)
+
+    replay_live_run(_file(tmp_path, n=300, days=3), {}, LIVE, reset=True)
+
+    assert not FeatureTile.objects.filter(value="old-seller").exists()
 
 
 def test_missing_mapped_column_is_named(tmp_path):

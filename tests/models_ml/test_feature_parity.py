@@ -9,9 +9,24 @@ import pandas as pd
 import pytest
 
 from lab.demo_data import generate_orders
-from models_ml.features import FEATURE_NAMES, HISTORY_COLUMNS, build_features
+from models_ml.features import (
+    ENTITIES,
+    FEATURE_NAMES,
+    HISTORY_COLUMNS,
+    build_features,
+    cents,
+    order_new_cards,
+)
 from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame
-from models_ml.tiles import features_from_tiles, label_tiles
+from models_ml.tiles import (
+    event_tiles,
+    features_from_tiles,
+    key_values_of,
+    label_tiles,
+    one_window_features,
+    order_tiles,
+    tile_rows,
+)
 
 HANDBOOK = Path(
     "/work/shared/data/fraud-handbook/transactions_2018-04-01_2018-09-04.parquet"
@@ -118,9 +133,6 @@ def test_online_tiles_equal_offline_backfill_on_demo_orders():
 def test_stored_orders_read_from_tiles_equal_offline_backfill():
     """Re-scoring: every order and label is stored, later ones included."""
     orders, labels = _demo_stream(1500, seed=6)
-    from models_ml.features import order_new_cards
-    from models_ml.tiles import order_tiles
-
     stored = pd.concat(
         [order_tiles(orders, order_new_cards(orders)), label_tiles(labels)]
     )
@@ -139,3 +151,52 @@ def test_online_tiles_equal_offline_backfill_on_handbook_slice(handbook_stream):
 
     _assert_equal(online, offline)
     assert offline["seller_fraud_labels_30d"].max() > 0
+
+
+def _key_values(orders: pd.DataFrame) -> list[dict[str, str]]:
+    columns = [c for c in ENTITIES.values() if c in orders.columns]
+    return [
+        key_values_of(dict(zip(columns, row, strict=True)))
+        for row in orders[columns].itertuples(index=False, name=None)
+    ]
+
+
+def test_one_order_read_equals_offline_backfill():
+    """Single-order intake sums tile rows without frames; same features."""
+    orders, labels = _demo_stream(1000, seed=7)
+    stored = pd.concat(
+        [order_tiles(orders, order_new_cards(orders)), label_tiles(labels)]
+    )
+    rows = tile_rows(stored)
+    offline = build_features(orders[HISTORY_COLUMNS], orders, labels)
+    values = _key_values(orders)
+
+    for i in range(0, len(orders), 15):
+        online = one_window_features(int(orders["ts"].iloc[i]), values[i], rows)
+        for name, value in online.items():
+            np.testing.assert_allclose(
+                value, offline[name].iloc[i], rtol=0, atol=1e-9, err_msg=name
+            )
+    assert offline["seller_fraud_rate_30d"].iloc[::15].max() > 0
+
+
+def test_tile_deltas_as_rows_equal_the_frame_deltas():
+    orders, labels = _demo_stream(800, seed=8)
+    new_cards = order_new_cards(orders)
+    order_events = [
+        (int(ts), values, {"n": 1, "cents": int(c), "new_cards": int(nc)})
+        for ts, values, c, nc in zip(
+            orders["ts"], _key_values(orders), cents(orders["amount"]), new_cards
+        )
+    ]
+    label_events = [
+        (int(ts), values, {"labels": 1, "frauds": int(fraud)})
+        for ts, values, fraud in zip(
+            labels["known_ts"], _key_values(labels), labels["is_fraud"]
+        )
+    ]
+
+    assert event_tiles(order_events, "orders") == tile_rows(
+        order_tiles(orders, new_cards)
+    )
+    assert event_tiles(label_events, "labels") == tile_rows(label_tiles(labels))

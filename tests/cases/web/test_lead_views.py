@@ -9,7 +9,9 @@ from django.test import Client
 
 from cases.models import AuditEvent, Case, Claim
 from cases.services.review import case_claim, case_decide, case_escalate
+from cases.services.users import user_create
 from models_ml.models import ModelVersion
+from tests.cases.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +20,11 @@ def _signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def second_lead(db):
+    return user_create("lead-two", PASSWORD, "lead")
 
 
 @pytest.fixture
@@ -49,6 +56,19 @@ def test_lead_decides_an_escalated_case_without_claiming_it(escalated, lead):
     assert not Claim.objects.filter(case=escalated, reviewer=lead).exists()
     label = escalated.labels.get()
     assert label.reasons == ["stolen_card", "card_testing", "lead_override"]
+
+
+def test_second_lead_deciding_a_case_already_decided_is_refused(
+    escalated, lead, second_lead
+):
+    seen = {"value": "fraud", "reasons": ["other"], "note": "ok"}
+    seen["expected_status"] = "escalated"
+    _signed_in(lead).post(f"/cases/{escalated.pk}/override/", seen)
+
+    response = _signed_in(second_lead).post(f"/cases/{escalated.pk}/override/", seen)
+
+    assert response.status_code == 409
+    assert escalated.labels.count() == 1
 
 
 def test_labels_read_in_words(make_case, reviewer, lead, settings):
