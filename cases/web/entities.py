@@ -28,7 +28,9 @@ def entity_detail(
 ) -> HttpResponse:
     client_obj = get_object_or_404(ApiClient, pk=client)
     value = request.GET.get("value", "")
-    if kind not in ENTITY_KINDS or not value or len(value) > 254:
+    # No stored value is empty, longer than a field or holds a NUL (which
+    # PostgreSQL text refuses outright): none of those names an entity.
+    if kind not in ENTITY_KINDS or not value or len(value) > 254 or "\x00" in value:
         raise Http404("No such entity.")
     before = request.GET.get("before") or None
     if before is not None and not CURSOR.match(before):
