@@ -203,7 +203,7 @@ def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         return case_page(request, case, status=400)
     try:
         case_override(case, request.user, **form.cleaned_data)
-    except ValidationError as exc:
+    except (DomainError, ValidationError) as exc:
         return _refused(request, case, exc)
     messages.success(
         request, f"Case {case.pk} overridden: {form.cleaned_data['value']}."
