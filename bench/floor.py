@@ -24,7 +24,9 @@ class FloorOrderCreateApi(APIView):
             )
         payload = OrderIn.model_validate(request.data)
         order = Order.objects.create(
-            client=request.auth, **payload.model_fields_for_db()
+            client=request.auth,
+            tenant_id=request.auth.tenant_id,
+            **payload.model_fields_for_db(),
         )
         return Response(
             {"order_id": order.order_id, "id": order.pk},

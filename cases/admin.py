@@ -26,6 +26,7 @@ from cases.services.webhooks import (
     webhook_secret_rotate,
     webhook_url_validate,
 )
+from tenants.models import Membership, Tenant
 
 User = get_user_model()
 # Only a superuser may grant privileges: these fields are read-only for others.
@@ -89,6 +90,7 @@ class WebhookEndpointForm(forms.ModelForm):
 class ApiClientAdmin(AuditedAdmin):
     list_display = [
         "name",
+        "tenant",
         "token_prefix",
         "created_at",
         "expires_at",
@@ -96,14 +98,21 @@ class ApiClientAdmin(AuditedAdmin):
         "last_used_at",
     ]
     readonly_fields = ["token_prefix", "created_at", "last_used_at"]
+    list_filter = ["tenant"]
     fields = [
         "name",
+        "tenant",
         "expires_at",
         "revoked_at",
         "token_prefix",
         "created_at",
         "last_used_at",
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list:
+        # Its orders carry its tenant: a client never moves to another.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + ["tenant"] if obj is not None else fields
 
     def save_model(
         self,
@@ -117,6 +126,7 @@ class ApiClientAdmin(AuditedAdmin):
             return
         client, token = api_client_create(
             obj.name,
+            tenant=obj.tenant,
             expires_at=obj.expires_at,
             actor=f"user:{request.user.get_username()}",
         )
@@ -125,10 +135,25 @@ class ApiClientAdmin(AuditedAdmin):
         messages.warning(request, f"Token for {client.name} (shown only once): {token}")
 
 
+@admin.register(Tenant)
+class TenantAdmin(AuditedAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedAdmin):
+    list_display = ["user", "tenant", "created_at"]
+    list_filter = ["tenant"]
+    search_fields = ["user__username", "tenant__name"]
+
+
 @admin.register(Order)
 class OrderAdmin(AuditedAdmin):
     list_display = [
         "order_id",
+        "tenant",
         "created_at",
         "amount",
         "currency",
@@ -142,14 +167,14 @@ class OrderAdmin(AuditedAdmin):
         "device_id",
         "card_fingerprint",
     ]
-    list_filter = ["channel"]
+    list_filter = ["tenant", "channel"]
     date_hierarchy = "created_at"
 
 
 @admin.register(Case)
 class CaseAdmin(AuditedAdmin):
     list_display = ["id", "order", "status", "priority", "queue_reason", "created_at"]
-    list_filter = ["status", "queue_reason"]
+    list_filter = ["tenant", "status", "queue_reason"]
     raw_id_fields = ["order"]
 
 

@@ -4,11 +4,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from tenants.models import Tenant
+
 
 class ApiClient(models.Model):
     """A service allowed to call the API. Only a SHA-256 of its token is stored."""
 
     name = models.CharField(max_length=100, unique=True)
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="api_clients",
+        help_text="Clients of one tenant share its entities, cases and models.",
+    )
     token_prefix = models.CharField(max_length=12, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -33,6 +41,11 @@ class Channel(models.TextChoices):
 
 class Order(models.Model):
     client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="+")
+    # The client's tenant, copied: features, linked orders, queues and
+    # dashboards filter on it without a join. Order ids stay unique per
+    # client (each backend numbers its own orders; a retry comes from the
+    # same client), not per tenant.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     order_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(help_text="The order's own time.")
     received_at = models.DateTimeField(auto_now_add=True)
@@ -66,14 +79,16 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"]),
+            models.Index(fields=["tenant", "created_at"]),
             models.Index(fields=["received_at"]),
             models.Index(fields=["order_id"]),
-            models.Index(fields=["customer_id", "created_at"]),
-            models.Index(fields=["card_fingerprint", "created_at"]),
-            models.Index(fields=["device_id", "created_at"]),
-            models.Index(fields=["ip_address", "created_at"]),
-            models.Index(fields=["email", "created_at"]),
-            models.Index(fields=["seller_id", "created_at"]),
+            # Linked orders and entity pages: one tenant's orders of a value.
+            models.Index(fields=["tenant", "customer_id", "created_at"]),
+            models.Index(fields=["tenant", "card_fingerprint", "created_at"]),
+            models.Index(fields=["tenant", "device_id", "created_at"]),
+            models.Index(fields=["tenant", "ip_address", "created_at"]),
+            models.Index(fields=["tenant", "email", "created_at"]),
+            models.Index(fields=["tenant", "seller_id", "created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +136,8 @@ class Case(models.Model):
     PENDING = (Status.OPEN, Status.QA, Status.ESCALATED)
 
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="case")
+    # The order's tenant, copied for the queue's keyset index.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default="open")
     probability = models.FloatField(null=True, help_text="Latest fraud probability.")
     top_reason = models.CharField(max_length=200, blank=True)
@@ -134,12 +151,12 @@ class Case(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status", "-priority", "id"]),
-            # The queue's default view: every pending status, by priority.
+            models.Index(fields=["tenant", "status", "-priority", "id"]),
+            # The queue's default view: a tenant's pending cases, by priority.
             models.Index(
-                fields=["-priority", "id"],
+                fields=["tenant", "-priority", "id"],
                 condition=Q(status__in=["open", "qa", "escalated"]),
-                name="case_pending_by_priority",
+                name="case_pending_by_tenant",
             ),
         ]
         permissions = [

@@ -5,8 +5,20 @@ import factory
 
 from cases.models import ApiClient, Case, Label, Order
 from cases.services.clients import token_hash
+from tenants.models import Tenant
 
 BASE_TIME = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    """The "default" tenant unless named: factory-made clients share entities."""
+
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("name",)
+
+    name = "default"
+    slug = factory.LazyAttribute(lambda t: t.name.lower().replace(" ", "-"))
 
 
 class ApiClientFactory(factory.django.DjangoModelFactory):
@@ -14,6 +26,7 @@ class ApiClientFactory(factory.django.DjangoModelFactory):
         model = ApiClient
 
     name = factory.Sequence(lambda n: f"client-{n}")
+    tenant = factory.SubFactory(TenantFactory)
     token_prefix = "rr_test"
     token_hash = factory.Sequence(lambda n: token_hash(f"token-{n}"))
 
@@ -23,6 +36,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
         model = Order
 
     client = factory.SubFactory(ApiClientFactory)
+    tenant = factory.LazyAttribute(lambda o: o.client.tenant)
     order_id = factory.Sequence(lambda n: f"o-{n}")
     created_at = factory.Sequence(lambda n: BASE_TIME + timedelta(minutes=n))
     amount = Decimal("49.90")
@@ -44,6 +58,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
         model = Case
 
     order = factory.SubFactory(OrderFactory)
+    tenant = factory.LazyAttribute(lambda c: c.order.tenant)
     priority = 10.0
     queue_reason = Case.QueueReason.HIGH_RISK
 

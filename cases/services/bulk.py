@@ -30,7 +30,7 @@ def orders_bulk_load(
         )
     )
     fresh = [
-        Order(client=client, **p.model_fields_for_db())
+        Order(client=client, tenant_id=client.tenant_id, **p.model_fields_for_db())
         for p in payloads
         if p.order_id not in stored
     ]

@@ -76,7 +76,11 @@ def _ingest_once(
         o.order_id: o for o in Order.objects.filter(client=client, order_id__in=ids)
     }
     fresh = [
-        Order(client=client, **first[order_id].model_fields_for_db())
+        Order(
+            client=client,
+            tenant_id=client.tenant_id,
+            **first[order_id].model_fields_for_db(),
+        )
         for order_id in sorted(first)
         if order_id not in stored
     ]

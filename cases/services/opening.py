@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cases.models import AuditEvent, Case
+from cases.models import AuditEvent, Case, Order
 from cases.services.audit import audit_event
 from models_ml.models import Score
 
@@ -24,14 +24,22 @@ class CaseOpening:
     priority: float
     top_reason: str = ""
     selection_probability: float = 1.0  # π of a sampled case, for 1/π estimates
+    tenant_id: int | None = None  # the order's; looked up when not given
 
 
 def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
     """Create the cases, each with a `case.opened` audit event, in the caller's
     transaction. Returns order id → case."""
+    unknown = [o.order_id for o in openings if o.tenant_id is None]
+    tenants = dict(
+        Order.objects.filter(pk__in=unknown).values_list("pk", "tenant_id")
+        if unknown
+        else []
+    )
     cases = [
         Case(
             order_id=o.order_id,
+            tenant_id=o.tenant_id if o.tenant_id is not None else tenants[o.order_id],
             probability=o.probability,
             queue_reason=o.queue_reason,
             priority=o.priority,
@@ -62,6 +70,7 @@ def openings_for_review(scores: Sequence[Score]) -> list[CaseOpening]:
             ),
             priority=case_priority(s.probability, float(s.order.amount)),
             top_reason=case_top_reason(s),
+            tenant_id=s.order.tenant_id,
         )
         for s in scores
         if s.decision == Score.Decision.REVIEW

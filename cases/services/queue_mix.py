@@ -50,7 +50,8 @@ def poisson_probabilities(weights: np.ndarray, expected: float) -> np.ndarray:
 def queue_mix_select(
     orders: QuerySet[Order], policy: DecisionPolicy, rng: np.random.Generator
 ) -> tuple[int, int, int]:
-    """Open exploration and audit cases among `orders` (one window).
+    """Open exploration and audit cases among `orders` (one window, one
+    tenant: the queue-mix run calls it per tenant).
 
     The window's high-risk cases fix the size of the queue; the policy's two
     extra shares are drawn to match it in expectation, exploration among the
@@ -118,7 +119,14 @@ def queue_mix_fill(now: datetime | None = None) -> QueueMixRun:
         run = QueueMixRun.objects.select_for_update().filter(window_end=now).first()
         if run is not None:
             return run
-        high, explore, audit = queue_mix_select(window, decision_policy(), rng)
+        # Each tenant's queue is sized by its own high-risk cases.
+        counts = np.zeros(3, dtype=int)
+        policy = decision_policy()
+        tenants = window.values_list("tenant_id", flat=True).distinct()
+        for tenant_id in sorted(tenants):
+            mine = window.filter(tenant_id=tenant_id)
+            counts += np.array(queue_mix_select(mine, policy, rng))
+        high, explore, audit = (int(c) for c in counts)
         return QueueMixRun.objects.create(
             window_start=start,
             window_end=now,

@@ -87,6 +87,7 @@ def _orders() -> None:
             if 0.3 <= p < 0.9:
                 case = Case.objects.create(
                     order=order,
+                    tenant_id=order.tenant_id,
                     probability=p,
                     priority=p * float(order.amount),
                     queue_reason="high_risk",

@@ -28,7 +28,12 @@ def _window(seed: int = 0) -> None:
         for o, p in zip(orders, probabilities, strict=True)
     )
     Case.objects.bulk_create(
-        Case(order=o, priority=float(p) * 100, queue_reason="high_risk")
+        Case(
+            order=o,
+            tenant_id=o.tenant_id,
+            priority=float(p) * 100,
+            queue_reason="high_risk",
+        )
         for o, p in zip(orders[-N_HIGH:], probabilities[-N_HIGH:], strict=True)
     )
 

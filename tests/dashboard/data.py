@@ -9,7 +9,7 @@ from cases.models import Case, Claim, Label, Order
 from dashboard.selectors import common
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import decision_for
-from tests.factories import OrderFactory
+from tests.factories import CaseFactory, OrderFactory
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -54,6 +54,7 @@ def reviewed(
     """A case on `order` decided `value` by a reviewer an hour after the order."""
     case = Case.objects.create(
         order=order,
+        tenant_id=order.tenant_id,
         priority=1.0,
         queue_reason=reason,
         selection_probability=pi,
@@ -85,9 +86,7 @@ def label(
 
 
 def case_created(day: date, status: str = "open", decided: date | None = None) -> Case:
-    case = Case.objects.create(
-        order=OrderFactory(), priority=1.0, queue_reason="high_risk", status=status
-    )
+    case = CaseFactory(priority=1.0, queue_reason="high_risk", status=status)
     Case.objects.filter(pk=case.pk).update(
         created_at=at(day, 9), decided_at=at(decided, 15) if decided else None
     )

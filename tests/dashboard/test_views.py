@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from cases.models import Case
 from cases.services.users import user_create
 from dashboard.selectors import ranking
 from dashboard.tables import TABLES
@@ -21,7 +20,7 @@ from tests.dashboard.data import (
     reviewed,
     scored_order,
 )
-from tests.factories import OrderFactory
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +121,7 @@ def test_csv_leaves_undefined_metrics_empty(lead_client):
 
 def test_csv_defuses_text_that_spreadsheets_would_run(lead_client):
     user = user_create("@sum", PASSWORD, "reviewer")
-    case = Case.objects.create(order=OrderFactory(), priority=1, queue_reason="audit")
+    case = CaseFactory(priority=1, queue_reason="audit")
     claim(case, user, at(D1, 10), 60)
 
     rows = _csv(lead_client, "reviewers", date_from="2026-03-02", date_to="2026-03-02")
@@ -146,9 +145,7 @@ def test_capacity_defaults_to_the_observed_daily_decisions_but_at_least_ten(
 ):
     one, _two = reviewers
     for hour in (9, 10, 11):
-        case = Case.objects.create(
-            order=OrderFactory(), priority=1, queue_reason="audit"
-        )
+        case = CaseFactory(priority=1, queue_reason="audit")
         claim(case, one, at(D1, hour), 60)
     params = {"date_from": "2026-03-01", "date_to": "2026-03-02"}
 

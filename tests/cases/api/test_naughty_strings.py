@@ -98,6 +98,7 @@ def test_naughty_string_in_outcome_note_is_stored_verbatim_or_refused(
     orders = Order.objects.bulk_create(
         Order(
             client=client,
+            tenant_id=client.tenant_id,
             order_id=f"blns-{i}",
             created_at="2026-03-02T12:00:00Z",
             amount="10.00",

@@ -37,6 +37,7 @@ def _open_cases(n: int, tag: str) -> list[int]:
     orders = Order.objects.bulk_create(
         Order(
             client=client,
+            tenant_id=client.tenant_id,
             order_id=f"{tag}-{i}",
             created_at=BASE_TIME + timedelta(seconds=i),
             amount=Decimal(10 + i % 90),
@@ -47,6 +48,7 @@ def _open_cases(n: int, tag: str) -> list[int]:
     cases = Case.objects.bulk_create(
         Case(
             order=o,
+            tenant_id=o.tenant_id,
             probability=0.5,
             priority=float(i % 37),  # many ties: the id breaks them
             queue_reason=Case.QueueReason.HIGH_RISK,

@@ -59,6 +59,7 @@ def naughty_cases(db: None, strings: list[str]) -> dict[int, list[str]]:
     orders = Order.objects.bulk_create(
         Order(
             client=client,
+            tenant_id=client.tenant_id,
             order_id=f"blns-{i}",
             created_at=BASE_TIME + timedelta(minutes=i),
             amount=Decimal("10.00"),
@@ -74,6 +75,7 @@ def naughty_cases(db: None, strings: list[str]) -> dict[int, list[str]]:
     cases = Case.objects.bulk_create(
         Case(
             order=o,
+            tenant_id=o.tenant_id,
             probability=0.5,
             priority=1.0,
             top_reason=group[0][:200],

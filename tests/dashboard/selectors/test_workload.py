@@ -2,7 +2,6 @@
 
 import pytest
 
-from cases.models import Case
 from dashboard.selectors import workload
 from tests.dashboard.data import (
     BOTH,
@@ -14,7 +13,7 @@ from tests.dashboard.data import (
     case_created,
     claim,
 )
-from tests.factories import OrderFactory
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def test_daily_workload_counts_the_backlog_from_before_the_window():
 
 def test_throughput_and_decision_time_per_day_and_reviewer(reviewers):
     one, two = reviewers
-    case = Case.objects.create(order=OrderFactory(), priority=1, queue_reason="audit")
+    case = CaseFactory(priority=1, queue_reason="audit")
     claim(case, one, at(D1, 10), 100)
     claim(case, two, at(D1, 11), 300)
 
