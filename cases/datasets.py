@@ -32,6 +32,7 @@ from models_ml.frames import (
     ORDER_FIELDS,
     labels_frame,
     orders_frame,
+    scope_entities,
     to_ms,
 )
 from models_ml.training import TrainingSet, label_counts
@@ -88,7 +89,8 @@ def _fraud_flags(rows: object) -> list[tuple]:
 
 def stored_tables() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """Every stored order (ids, ORDER_COLUMNS frame, by id) and label
-    (LABEL_COLUMNS frame): the offline backfill's input."""
+    (LABEL_COLUMNS frame): the offline backfill's input. Entity columns are
+    scoped by the order's tenant (`frames.scope_entities`), as in the tiles."""
     return _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
 
 
@@ -114,13 +116,23 @@ def training_set() -> TrainingSet:
 
 
 def _tables_orm() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    rows = list(Order.objects.order_by("id").values_list("id", *ORDER_FIELDS))
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    history = orders_frame([r[1:] for r in rows])
-    label_rows = Label.objects.values_list(
-        "known_at", "value", *(f"order__{c}" for c in LABEL_ORDER_FIELDS)
+    rows = list(
+        Order.objects.order_by("id").values_list("id", "tenant_id", *ORDER_FIELDS)
     )
-    return ids, history, labels_frame(_fraud_flags(label_rows))
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    history = orders_frame([r[2:] for r in rows])
+    scope_entities(history, [r[1] for r in rows])
+    label_rows = list(
+        Label.objects.values_list(
+            "order__tenant_id",
+            "known_at",
+            "value",
+            *(f"order__{c}" for c in LABEL_ORDER_FIELDS),
+        )
+    )
+    labels = labels_frame(_fraud_flags([r[1:] for r in label_rows]))
+    scope_entities(labels, [r[0] for r in label_rows])
+    return ids, history, labels
 
 
 def _epoch_ms(column: str) -> str:
@@ -152,24 +164,28 @@ def _tables_postgres() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     select = ", ".join(
         [
             "id",
+            "tenant_id",
             _epoch_ms("created_at"),
             "amount::float8",
             *(_ORDER_COLUMN_SQL.get(c, c) for c in ORDER_COLUMNS[2:]),
         ]
     )
     orders = _copy_frame(
-        f"SELECT {select} FROM cases_order ORDER BY id", ["id", *ORDER_COLUMNS]
+        f"SELECT {select} FROM cases_order ORDER BY id",
+        ["id", "tenant_id", *ORDER_COLUMNS],
     )
     ids = orders.pop("id").astype(np.int64).to_numpy()
+    scope_entities(orders, orders.pop("tenant_id").to_numpy())
     orders["ts"] = orders["ts"].astype(np.int64)
     for column in ("amount", "account_created_ts", "item_count"):
         orders[column] = pd.to_numeric(orders[column]).astype(float)
     label_sql = (
-        f"SELECT {_epoch_ms('l.known_at')}, (l.value = 'fraud')::int, "
+        f"SELECT o.tenant_id, {_epoch_ms('l.known_at')}, (l.value = 'fraud')::int, "
         + ", ".join(f"o.{c}" for c in LABEL_ORDER_FIELDS)
         + " FROM cases_label l JOIN cases_order o ON o.id = l.order_id"
     )
-    labels = _copy_frame(label_sql, LABEL_COLUMNS)
+    labels = _copy_frame(label_sql, ["tenant_id", *LABEL_COLUMNS])
+    scope_entities(labels, labels.pop("tenant_id").to_numpy())
     labels["known_ts"] = labels["known_ts"].astype(np.int64)
     labels["is_fraud"] = labels["is_fraud"].astype(int).astype(bool)
     return ids, orders, labels

@@ -34,6 +34,8 @@ from models_ml.frames import (
     LABEL_ORDER_FIELDS,
     ORDER_FIELDS,
     orders_frame,
+    scope_entities,
+    scoped,
     to_ms,
 )
 from models_ml.tiles import (
@@ -174,11 +176,17 @@ def deltas_concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _orders_frame(orders: Sequence[object]) -> pd.DataFrame:
-    return orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
+    """ORDER_COLUMNS of Order instances, entities scoped by their tenant."""
+    frame = orders_frame([[getattr(o, f) for f in ORDER_FIELDS] for o in orders])
+    return scope_entities(frame, [o.tenant_id for o in orders])  # type: ignore[attr-defined]
 
 
-def _key_values(order: object) -> dict[str, str]:
-    return key_values_of({c: getattr(order, c) for c in ENTITIES.values()})
+def _key_values(
+    order: object, columns: Sequence[str] = tuple(ENTITIES.values())
+) -> dict[str, str]:
+    """key → value of an order's keys, its entities scoped by its tenant."""
+    tenant = order.tenant_id  # type: ignore[attr-defined]
+    return key_values_of({c: scoped(tenant, getattr(order, c)) for c in columns})
 
 
 def features_online(orders: Sequence[object]) -> pd.DataFrame:
@@ -253,9 +261,7 @@ def _label_deltas(labels: Sequence[object]) -> list[Tile]:
     events = (
         (
             to_ms(label.known_at),  # type: ignore[attr-defined]
-            key_values_of(
-                {c: getattr(label.order, c) for c in LABEL_ORDER_FIELDS}  # type: ignore[attr-defined]
-            ),
+            _key_values(label.order, LABEL_ORDER_FIELDS),  # type: ignore[attr-defined]
             {"labels": 1, "frauds": int(label.value == "fraud")},  # type: ignore[attr-defined]
         )
         for label in labels

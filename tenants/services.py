@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -32,7 +32,7 @@ def tenant_find(name_or_slug: str) -> Tenant | None:
     )
 
 
-def membership_set(user: AbstractBaseUser, tenant: Tenant) -> Membership:
+def membership_set(user: User, tenant: Tenant) -> Membership:
     """Put the user in `tenant` (a user belongs to one tenant)."""
     membership, _ = Membership.objects.update_or_create(
         user=user, defaults={"tenant": tenant}

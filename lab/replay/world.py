@@ -262,7 +262,7 @@ def confirmations_record(
         return 0
     orders = Order.objects.filter(
         client=client, order_id__in=ids, labels__isnull=True
-    ).only("pk", "created_at", *LABEL_ORDER_FIELDS)
+    ).only("pk", "tenant_id", "created_at", *LABEL_ORDER_FIELDS)
     labels = [
         Label(
             order=order,

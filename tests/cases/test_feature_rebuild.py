@@ -5,6 +5,7 @@ from django.db import connection
 
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
+from cases.services.clients import api_client_create
 from cases.services.feature_rebuild import feature_tiles_rebuild
 from lab.demo_data import TRUTH_KEYS, generate_orders
 
@@ -43,3 +44,66 @@ def test_rebuild_gives_the_tiles_that_loading_kept():
 
     assert events == 300 + 100
     assert kept and _tiles() == kept
+
+
+@pytest.mark.django_db
+def test_rebuild_keeps_tenants_apart():
+    """Two tenants load the same orders: each tenant's tiles count its own."""
+    rows = generate_orders(120, seed=5, days=3)
+    payloads = [
+        OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
+        for r in rows
+    ]
+    orders_bulk_load(import_client(), payloads)
+    orders_bulk_load(api_client_create("other-shop")[0], payloads[:40])
+    kept = _tiles()
+
+    feature_tiles_rebuild()
+
+    assert _tiles() == kept
+    day_orders: dict[str, int] = {}
+    for key, res, value, _start, n, *_rest in kept:
+        if key == "seller" and res == "d":
+            tenant = value.split("\x1e")[0]
+            day_orders[tenant] = day_orders.get(tenant, 0) + n
+    assert sorted(day_orders.values()) == [40, 120]
+
+
+@pytest.mark.django_db
+def test_migration_scopes_the_tiles_of_existing_orders_by_the_default_tenant():
+    """models_ml.0004 turns the tiles of orders stored before tenants existed
+    into the tiles a rebuild gives once those orders are in "default"."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.factories import TenantFactory
+
+    migration = import_module("models_ml.migrations.0004_tiles_scoped_by_tenant")
+    client, _token = api_client_create("shop", tenant=TenantFactory(name="default"))
+    rows = generate_orders(100, seed=6, days=3)
+    payloads = [
+        OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
+        for r in rows
+    ]
+    orders_bulk_load(
+        client,
+        payloads,
+        [
+            (r["order_id"], "fraud", r["created_at"] + timedelta(hours=1))
+            for r in rows[::4]
+        ],
+    )
+    scoped = _tiles()
+    prefix = f"{client.tenant_id}\x1e"
+    with connection.cursor() as cursor:  # the tiles as they were before tenants
+        cursor.execute(
+            "UPDATE models_ml_featuretile SET value = replace(value, %s, '')",
+            [prefix],
+        )
+    assert prefix not in str(_tiles())
+
+    with connection.schema_editor() as editor:
+        migration._scope_tiles(apps, editor)
+
+    assert _tiles() == scoped

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from cases.datasets import training_set
-from cases.models import Label
+from cases.models import Label, Order
 from cases.schemas import OrderIn
+from cases.services.clients import api_client_create
 from cases.services.intake import orders_ingest
 from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.feature_state import labels_record
@@ -20,21 +21,31 @@ LABEL_DELAY = timedelta(hours=6)
 @pytest.mark.django_db
 @pytest.mark.slow
 def test_training_features_equal_intake_features(client_and_token, active_version):
+    """Two tenants whose entities carry the same identifiers, interleaved."""
     client, _token = client_and_token
-    rows = generate_orders(300, seed=3, days=2)
+    other, _token = api_client_create("other-tenant")
+    rows = sorted(
+        [{**r, "client": client} for r in generate_orders(200, seed=3, days=2)]
+        + [{**r, "client": other} for r in generate_orders(100, seed=4, days=2)],
+        key=lambda r: r["created_at"],
+    )
     pending: list[tuple] = []  # (order, is_fraud, known_at) not yet in the database
     batch: list[dict] = []
 
     def send(batch: list[dict]) -> None:
-        payloads = [
-            OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
-            for r in batch
-        ]
-        results = orders_ingest(client, payloads, explain_all=False)
-        pending.extend(
-            (res.order, row["is_fraud"], row["created_at"] + LABEL_DELAY)
-            for res, row in zip(results, batch, strict=True)
-        )
+        for sender in (client, other):
+            mine = [r for r in batch if r["client"] == sender]
+            payloads = [
+                OrderIn.model_validate(
+                    {k: v for k, v in r.items() if k not in (*TRUTH_KEYS, "client")}
+                )
+                for r in mine
+            ]
+            results = orders_ingest(sender, payloads, explain_all=False)
+            pending.extend(
+                (res.order, row["is_fraud"], row["created_at"] + LABEL_DELAY)
+                for res, row in zip(results, mine, strict=True)
+            )
 
     # Orders go in batches of up to 5, cut wherever a label becomes known, so
     # every label is in the database exactly from its known_at on.
@@ -59,6 +70,9 @@ def test_training_features_equal_intake_features(client_and_token, active_versio
     np.testing.assert_array_equal(recomputed, intake)
     # The comparison covers label features too: some are non-zero.
     assert np.nanmax(data.features["seller_fraud_labels_30d"]) > 0
+    # Both tenants have sellers of the same ids, and neither counted the other's.
+    sellers = set(Order.objects.values_list("tenant_id", "seller_id"))
+    assert len({seller for _tenant, seller in sellers}) < len(sellers)
 
 
 def _store_labels_known_before(moment, pending: list[tuple]) -> None:

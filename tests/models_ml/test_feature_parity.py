@@ -17,7 +17,13 @@ from models_ml.features import (
     cents,
     order_new_cards,
 )
-from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame
+from models_ml.frames import (
+    ORDER_FIELDS,
+    labels_frame,
+    orders_frame,
+    scope_entities,
+    scoped,
+)
 from models_ml.tiles import (
     event_tiles,
     features_from_tiles,
@@ -200,3 +206,64 @@ def test_tile_deltas_as_rows_equal_the_frame_deltas():
         order_tiles(orders, new_cards)
     )
     assert event_tiles(label_events, "labels") == tile_rows(label_tiles(labels))
+
+
+def _tenant_stream(tenant: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = generate_orders(700, seed=seed, days=45)
+    orders = scope_entities(
+        orders_frame([[row[f] for f in ORDER_FIELDS] for row in rows]),
+        [tenant] * len(rows),
+    )
+    labels = labels_frame(
+        (
+            row["created_at"] + LABEL_DELAY,
+            row["is_fraud"],
+            row["customer_id"],
+            row["card_fingerprint"],
+            row["device_id"],
+            row["seller_id"],
+        )
+        for row in rows[::2]
+    )
+    return orders, scope_entities(labels, [tenant] * len(labels))
+
+
+def test_two_tenants_online_equals_offline_and_neither_sees_the_other():
+    """Two tenants whose customers, cards, devices and sellers carry the same
+    identifiers, interleaved in one stream: the online tiles equal the
+    backfill, and each tenant's features equal those of its stream alone."""
+    a_orders, a_labels = _tenant_stream(1, seed=21)
+    b_orders, b_labels = _tenant_stream(2, seed=22)
+    shared = set(a_orders["seller_id"].str.split("\x1e").str[1]) & set(
+        b_orders["seller_id"].str.split("\x1e").str[1]
+    )
+    assert shared  # the same raw seller ids in both tenants
+    orders = pd.concat([a_orders, b_orders], keys=["a", "b"]).sort_values(
+        "ts", kind="stable"
+    )
+    labels = pd.concat([a_labels, b_labels], ignore_index=True)
+
+    online = _online(orders.reset_index(drop=True), labels, batch=40)
+    offline = build_features(orders[HISTORY_COLUMNS], orders, labels)
+    _assert_equal(online, offline)
+
+    online.index = orders.index
+    alone = build_features(a_orders[HISTORY_COLUMNS], a_orders, a_labels)
+    _assert_equal(online.loc["a"].sort_index(), alone)
+    assert alone["seller_orders_30d"].max() > 20
+
+
+def test_scoped_and_scope_entities_agree():
+    frame = pd.DataFrame(
+        {"customer_id": ["c1", "", None, "c\x1f2"], "amount": [1.0, 2.0, 3.0, 4.0]}
+    )
+    tenants = [7, 7, 8, "9"]
+
+    scope_entities(frame, tenants)
+
+    expected = [scoped(t, v) for t, v in zip(tenants, ["c1", "", None, "c\x1f2"])]
+    assert (
+        frame["customer_id"].to_numpy(dtype=object, na_value=None).tolist() == expected
+    )
+    assert expected[0] == "7\x1ec1" and expected[1] == "" and expected[2] is None
+    assert frame["amount"].tolist() == [1.0, 2.0, 3.0, 4.0]
