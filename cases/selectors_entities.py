@@ -1,5 +1,6 @@
 """An entity's profile (customer, card, device, IP, email or seller) within one
-client, and the per-entity summaries the case page shows.
+tenant (an entity is (tenant, value): another tenant's `cust-17` is another
+customer), and the per-entity summaries the case page shows.
 
 Every read walks one of the orders' (entity, created_at) indexes and stops at a
 fixed number of rows, so a seller with a million orders costs what a fresh
@@ -60,7 +61,7 @@ class EntityProfile:
     field_name: str
     noun: str
     value: str
-    client_id: int
+    tenant_id: int
     orders_count: int = 0
     count_capped: bool = False
     window: int = 0
@@ -76,19 +77,20 @@ class EntityProfile:
     next_cursor: str | None = None
 
 
-def entity_orders(client_id: int, kind: str, value: str) -> QuerySet[Order]:
+def entity_orders(tenant_id: int, kind: str, value: str) -> QuerySet[Order]:
+    """The tenant's orders of one entity (its (tenant, entity) index)."""
     field_name = ENTITY_KINDS[kind][0]
-    return Order.objects.filter(client_id=client_id, **{field_name: value})
+    return Order.objects.filter(tenant_id=tenant_id, **{field_name: value})
 
 
 def entity_profile(
-    client_id: int, kind: str, value: str, *, before: str | None = None
+    tenant_id: int, kind: str, value: str, *, before: str | None = None
 ) -> EntityProfile:
-    """The profile of one entity; `before` is the orders table's keyset cursor
-    (`<created_at iso>_<id>` of the last row shown)."""
+    """The profile of one entity of a tenant; `before` is the orders table's
+    keyset cursor (`<created_at iso>_<id>` of the last row shown)."""
     field_name, noun = ENTITY_KINDS[kind]
-    profile = EntityProfile(kind, field_name, noun, value, client_id)
-    orders = entity_orders(client_id, kind, value)
+    profile = EntityProfile(kind, field_name, noun, value, tenant_id)
+    orders = entity_orders(tenant_id, kind, value)
     counted = orders.order_by()[: COUNT_CAP + 1].count()
     profile.orders_count = min(counted, COUNT_CAP)
     profile.count_capped = counted > COUNT_CAP
@@ -213,7 +215,7 @@ def entity_summaries(order: Order, window: int = 200) -> list[EntitySummary]:
         value = getattr(order, field_name)
         if value:
             ids_by_kind[kind] = list(
-                entity_orders(order.client_id, kind, value)
+                entity_orders(order.tenant_id, kind, value)
                 .exclude(pk=order.pk)
                 .order_by("-created_at")
                 .values_list("id", flat=True)[: window + 1]

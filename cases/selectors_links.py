@@ -54,7 +54,7 @@ class LinkGroup:
 
 
 def linked_order_groups(order: Order) -> list[LinkGroup]:
-    """Orders of the same client sharing an entity with `order`: the latest
+    """Orders of the same tenant sharing an entity with `order`: the latest
     SCAN_PER_ENTITY per entity (one index range each), grouped by the exact
     set of entities they share and sorted by the summed LINK_WEIGHTS."""
     shared: dict[int, list[str]] = {}
@@ -64,7 +64,7 @@ def linked_order_groups(order: Order) -> list[LinkGroup]:
         if not value:
             continue
         others = (
-            entity_orders(order.client_id, kind, value)
+            entity_orders(order.tenant_id, kind, value)
             .exclude(pk=order.pk)
             .order_by("-created_at")[:SCAN_PER_ENTITY]
         )

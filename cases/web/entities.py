@@ -35,7 +35,7 @@ def entity_detail(
     before = request.GET.get("before") or None
     if before is not None and not CURSOR.match(before):
         before = None
-    profile = entity_profile(client_obj.pk, kind, value, before=before)
+    profile = entity_profile(client_obj.tenant_id, kind, value, before=before)
     if profile.orders_count == 0:
         raise Http404("No orders for this entity.")
     context = {
