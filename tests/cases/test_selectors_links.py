@@ -5,7 +5,12 @@ import pytest
 import cases.selectors_entities as entities
 from cases.selectors_entities import entity_profile, entity_summaries
 from cases.selectors_links import linked_order_groups
-from tests.factories import LabelFactory, OrderFactory
+from tests.factories import (
+    ApiClientFactory,
+    LabelFactory,
+    OrderFactory,
+    TenantFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +59,17 @@ def test_groups_are_sorted_by_strength(order):
     assert strengths == sorted(strengths, reverse=True) and len(strengths) == 3
 
 
-def test_another_clients_orders_are_not_linked(order):
-    OrderFactory(**SAME)  # same values, another client
+def test_another_tenants_orders_are_not_linked(order):
+    other_tenant = ApiClientFactory(tenant=TenantFactory(name="other"))
+    OrderFactory(client=other_tenant, **SAME)  # same values, another tenant
     assert linked_order_groups(order) == []
+
+
+def test_orders_of_another_client_of_the_tenant_are_linked(order):
+    other = OrderFactory(**SAME)  # same values, another client, same tenant
+    assert other.client_id != order.client_id
+    groups = linked_order_groups(order)
+    assert [row.order for g in groups for row in g.rows] == [other]
 
 
 def test_summary_counts_other_orders_and_their_chargebacks(order):
@@ -73,7 +86,7 @@ def test_profile_lists_what_a_device_was_used_with(order):
     for i in range(3):
         _order(order.client, device_id=SAME["device_id"], customer_id=f"cu-{i % 2}")
 
-    profile = entity_profile(order.client_id, "device", SAME["device_id"])
+    profile = entity_profile(order.tenant_id, "device", SAME["device_id"])
 
     used = {u.kind: u.distinct for u in profile.used_with}
     assert profile.orders_count == 4
@@ -85,12 +98,12 @@ def test_profile_pages_with_a_keyset_cursor(order, monkeypatch):
     for _ in range(4):
         _order(order.client, seller_id=SAME["seller_id"])
 
-    first = entity_profile(order.client_id, "seller", SAME["seller_id"])
+    first = entity_profile(order.tenant_id, "seller", SAME["seller_id"])
     rest = entity_profile(
-        order.client_id, "seller", SAME["seller_id"], before=first.next_cursor
+        order.tenant_id, "seller", SAME["seller_id"], before=first.next_cursor
     )
     after = entity_profile(
-        order.client_id, "seller", SAME["seller_id"], before=rest.next_cursor
+        order.tenant_id, "seller", SAME["seller_id"], before=rest.next_cursor
     )
 
     seen = [r.order.pk for p in (first, rest, after) for r in p.orders]
