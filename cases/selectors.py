@@ -25,6 +25,7 @@ from cases.selectors_entities import EntitySummary, entity_summaries
 from cases.selectors_links import LinkGroup, linked_order_groups
 from cases.selectors_review import KeyedReason, reasons_keyed
 from models_ml.models import Score
+from tenants.models import Tenant
 
 SEARCH_FIELDS = (
     "order_id",
@@ -68,8 +69,8 @@ class QueuePage:
     next_cursor: str | None
 
 
-def queue_page(filters: dict[str, Any], page_size: int) -> QueuePage:
-    """One page of the queue, by priority, with keyset pagination.
+def queue_page(filters: dict[str, Any], page_size: int, tenant: Tenant) -> QueuePage:
+    """One page of the tenant's queue, by priority, with keyset pagination.
 
     The cursor is the (priority, id) of the last row shown: the next page
     starts strictly after it, so deep pages cost what the first one does.
@@ -79,7 +80,7 @@ def queue_page(filters: dict[str, Any], page_size: int) -> QueuePage:
         case=OuterRef("pk"), released_at__isnull=True, expires_at__gt=now
     )
     cases = (
-        _filtered(Case.objects.all(), filters, live)
+        _filtered(tenant, filters, live)
         .select_related("order")
         .annotate(assignee=Subquery(live.values("reviewer__username")[:1]))
         .by_priority()
@@ -99,20 +100,21 @@ def queue_page(filters: dict[str, Any], page_size: int) -> QueuePage:
     return QueuePage(rows, cursor)
 
 
-def _filtered(
-    cases: CaseQuerySet, f: dict[str, Any], live: QuerySet[Claim]
-) -> CaseQuerySet:
+def _filtered(tenant: Tenant, f: dict[str, Any], live: QuerySet[Claim]) -> CaseQuerySet:
+    """The tenant's cases that match the queue's filters."""
+    cases = Case.objects.filter(tenant=tenant)
     status = f.get("status") or "pending"
     cases = cases.pending() if status == "pending" else cases.filter(status=status)
     # Entity filters go through the orders' own indexes first; joined to the
     # priority scan, PostgreSQL would walk the whole queue to find them.
+    orders = Order.objects.filter(tenant=tenant)
     if f.get("q"):
         match = Q()
         for field in SEARCH_FIELDS:
             match |= Q(**{field: f["q"]})
-        cases = cases.filter(order_id__in=_order_ids(Order.objects.filter(match)))
+        cases = cases.filter(order_id__in=_order_ids(orders.filter(match)))
     if f.get("seller"):
-        sold = Order.objects.filter(seller_id=f["seller"])
+        sold = orders.filter(seller_id=f["seller"])
         cases = cases.filter(order_id__in=_order_ids(sold))
     bounds = {
         "score_min": "probability__gte",
@@ -194,7 +196,11 @@ def case_review_get(case: Case, *, blind: bool, is_lead: bool) -> CaseReview:
         else list(case.labels.select_related("created_by").order_by("id")),
         timeline=[] if blind else case_timeline(case),
         reason_codes=reasons_keyed(),
-        reviewers=list(User.objects.filter(is_active=True).order_by("username"))
+        reviewers=list(
+            User.objects.filter(
+                is_active=True, membership__tenant=case.tenant_id
+            ).order_by("username")
+        )
         if is_lead
         else [],
     )

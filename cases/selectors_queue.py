@@ -10,8 +10,9 @@ from django.db import connection
 from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 
-from cases.models import Case, Claim
+from cases.models import Claim
 from cases.selectors import _filtered
+from tenants.models import Tenant
 
 # Counting stops here: up to this many rows PostgreSQL walks an index in a few
 # milliseconds; past it the planner's estimate stands in, labelled as such.
@@ -26,12 +27,12 @@ class QueueCount:
     exact_up_to: int = EXACT_UP_TO
 
 
-def queue_count(filters: dict[str, Any]) -> QueueCount:
-    """How many cases match the queue's filters (all pages)."""
+def queue_count(filters: dict[str, Any], tenant: Tenant) -> QueueCount:
+    """How many of the tenant's cases match the queue's filters (all pages)."""
     live = Claim.objects.filter(
         case=OuterRef("pk"), released_at__isnull=True, expires_at__gt=timezone.now()
     )
-    cases = _filtered(Case.objects.all(), filters, live).order_by()
+    cases = _filtered(tenant, filters, live).order_by()
     counted = cases[: EXACT_UP_TO + 1].count()
     if counted <= EXACT_UP_TO:
         return QueueCount(counted, exact=True, exact_up_to=EXACT_UP_TO)

@@ -64,12 +64,13 @@ class Inputs:
 
     @cached_property
     def reference(self) -> drift.Reference | None:
-        """Cached per active version, so a promotion shows at once."""
+        """Cached per active version and tenant, so a promotion shows at once."""
         if self.active is None:
             return None
-        key = f"dashboard:reference:v{self.active.pk}"
+        tenant = self.window.tenant_id
+        key = f"dashboard:reference:v{self.active.pk}:t{tenant}"
         return cache.get_or_set(
-            key, lambda: drift.drift_reference(self.active), CACHE_SECONDS
+            key, lambda: drift.drift_reference(self.active, tenant), CACHE_SECONDS
         )
 
 
@@ -276,7 +277,7 @@ TABLES: dict[str, TableSpec] = {
 
 def table_rows(slug: str, inputs: Inputs) -> Rows:
     w = inputs.window
-    key = f"dashboard:{slug}:{w.first}:{w.last}:{inputs.k}"
+    key = f"dashboard:{slug}:t{w.tenant_id}:{w.first}:{w.last}:{inputs.k}"
     # get_or_set answers None only when its default is None; ours never is.
     rows = cache.get_or_set(key, lambda: TABLES[slug].read(inputs), CACHE_SECONDS)
     return cast(Rows, rows)

@@ -9,6 +9,8 @@ and renders.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from dataclasses import replace
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,8 +21,19 @@ from dashboard.forms import DashboardFilterForm
 from dashboard.pages import PAGES, page_context, page_frame
 from dashboard.selectors import common
 from dashboard.tables import TABLES, Inputs, csv_cell, table_rows
+from tenants.web import request_tenant, tenant_required
 
-lead_required = permission_required("cases.lead_case", raise_exception=True)
+
+def lead_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Leads of a tenant only: every figure is of the lead's tenant."""
+    lead = permission_required("cases.lead_case", raise_exception=True)
+    return lead(tenant_required(view))
+
+
+def _window(request: HttpRequest, form: DashboardFilterForm) -> common.MetricsWindow:
+    """The form's days, of the lead's tenant."""
+    window: common.MetricsWindow = form.cleaned_data["window"]
+    return replace(window, tenant_id=request_tenant(request).pk)
 
 
 def _page(request: HttpRequest, name: str) -> HttpResponse:
@@ -28,7 +41,7 @@ def _page(request: HttpRequest, name: str) -> HttpResponse:
     template = PAGES[name].template
     if not form.is_valid():
         return render(request, template, page_frame(name, form), status=400)
-    context = page_context(name, form.cleaned_data["window"], form.cleaned_data["k"])
+    context = page_context(name, _window(request, form), form.cleaned_data["k"])
     return render(request, template, page_frame(name, form) | context)
 
 
@@ -65,7 +78,7 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
         return HttpResponse(
             form.errors.as_text(), status=400, content_type="text/plain; charset=utf-8"
         )
-    window = form.cleaned_data["window"]
+    window = _window(request, form)
     with common.metrics_reads():
         rows = table_rows(table, Inputs(window, form.cleaned_data["k"]))
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -38,3 +38,12 @@ def membership_set(user: User, tenant: Tenant) -> Membership:
         user=user, defaults={"tenant": tenant}
     )
     return membership
+
+
+def user_tenant_id(user: User) -> int | None:
+    """The id of the tenant the user works for; None if it has none."""
+    return (
+        Membership.objects.filter(user_id=user.pk)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )

@@ -56,8 +56,12 @@ def orders_bulk_load(
 
 
 def import_client(name: str = "warehouse-import") -> ApiClient:
-    """The client that owns imported orders (created without a usable token)."""
+    """The client that owns imported orders (created without a usable token),
+    in the tenant of the same name (created with it unless there is one)."""
     from cases.services.clients import api_client_create
+    from tenants.services import tenant_find
 
     client = ApiClient.objects.filter(name=name).first()
-    return client if client is not None else api_client_create(name)[0]
+    if client is not None:
+        return client
+    return api_client_create(name, tenant=tenant_find(name))[0]

@@ -22,6 +22,7 @@ from cases.models import Case, Claim, Label, ReasonCode
 from cases.services.audit import audit_record
 from cases.services.webhooks import webhook_events_emit
 from models_ml.feature_state import labels_record
+from tenants.services import user_tenant_id
 
 
 def actor_name(user: User) -> str:
@@ -59,7 +60,8 @@ def case_view_record(case: Case, user: User) -> None:
 
 
 def case_claim_next(user: User) -> Claim | None:
-    """Claim the highest-priority case nobody holds; None if the queue is empty.
+    """Claim the highest-priority case of the user's tenant that nobody holds;
+    None if that queue is empty (or the user belongs to no tenant).
 
     Candidates are locked with SELECT … FOR UPDATE SKIP LOCKED, so concurrent
     reviewers never get the same case; the partial unique index on Claim is the
@@ -74,10 +76,13 @@ def case_claim_next(user: User) -> Claim | None:
     )
     if current is not None:
         return current
+    tenant_id = user_tenant_id(user)
+    if tenant_id is None:
+        return None  # a user of no tenant has no queue
     for status in _statuses_for(user):
         for _attempt in range(3):
             try:
-                claim = _claim_first(user, status)
+                claim = _claim_first(user, status, tenant_id)
             except IntegrityError:
                 continue
             if claim is not None:
@@ -86,11 +91,11 @@ def case_claim_next(user: User) -> Claim | None:
     return None
 
 
-def _claim_first(user: User, status: str) -> Claim | None:
+def _claim_first(user: User, status: str, tenant_id: int) -> Claim | None:
     now = timezone.now()
     with transaction.atomic():
         candidates = (
-            Case.objects.filter(status=status)
+            Case.objects.filter(tenant_id=tenant_id, status=status)
             .unclaimed(now)
             .not_deferred_for(user.pk, now)
             .by_priority()
@@ -107,7 +112,10 @@ def _claim_first(user: User, status: str) -> Claim | None:
 
 
 def case_claim(case: Case, user: User) -> Claim:
-    """Claim a given case (from the queue page); refused if someone holds it."""
+    """Claim a given case (from the queue page); refused if someone holds it,
+    or if it is not of the user's tenant."""
+    if case.tenant_id != user_tenant_id(user):
+        raise CaseNotAvailable(f"case {case.pk} is not of your tenant")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in Case.PENDING:
@@ -354,6 +362,8 @@ def case_override(
 def case_reassign(case: Case, lead: User, to: User) -> Claim:
     if not lead.has_perm("cases.lead_case"):
         raise CaseNotAvailable("only leads can reassign")
+    if not case.tenant_id == user_tenant_id(lead) == user_tenant_id(to):
+        raise CaseNotAvailable("a case is reassigned within its tenant only")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in Case.PENDING:

@@ -7,14 +7,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases.services.audit import audit_record
+from tenants.models import Tenant
+from tenants.services import membership_set
 
 ROLES = ("reviewer", "lead", "admin")
 
 
 @transaction.atomic
 def user_create(
-    username: str, password: str, role: str, email: str = "", *, actor: str = "system"
+    username: str,
+    password: str,
+    role: str,
+    email: str = "",
+    *,
+    tenant: Tenant | None = None,
+    actor: str = "system",
 ) -> User:
+    """An account with one role, working for `tenant` (without one it sees
+    nothing until an admin adds it to a tenant)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     users = get_user_model()
@@ -28,7 +38,16 @@ def user_create(
     user.set_password(password)
     user.save()
     user.groups.add(Group.objects.get(name=role))
+    if tenant is not None:
+        membership_set(user, tenant)
     audit_record(
-        actor, "user.created", user, after={"username": username, "role": role}
+        actor,
+        "user.created",
+        user,
+        after={
+            "username": username,
+            "role": role,
+            "tenant": tenant.name if tenant else None,
+        },
     )
     return user

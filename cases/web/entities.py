@@ -1,4 +1,5 @@
-"""Entity pages: one customer, card, device, IP, email or seller of a client.
+"""Entity pages: one customer, card, device, IP, email or seller of a tenant
+(the URL names one of the tenant's API clients).
 
 Views: authorise and fetch, validate, call one selector, respond.
 """
@@ -16,6 +17,7 @@ from cases.models import ApiClient
 from cases.selectors_entities import ENTITY_KINDS, entity_profile, used_with_sentence
 from cases.web.views import reviewer_required
 from riskreview.http import AuthenticatedHttpRequest
+from tenants.web import request_tenant
 
 CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.+\-]+_\d{1,18}$")
 
@@ -26,7 +28,8 @@ CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.+\-]+_\d{1,18}$")
 def entity_detail(
     request: AuthenticatedHttpRequest, client: int, kind: str
 ) -> HttpResponse:
-    client_obj = get_object_or_404(ApiClient, pk=client)
+    tenant = request_tenant(request)
+    client_obj = get_object_or_404(ApiClient, pk=client, tenant=tenant)
     value = request.GET.get("value", "")
     # No stored value is empty, longer than a field or holds a NUL (which
     # PostgreSQL text refuses outright): none of those names an entity.

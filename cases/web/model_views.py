@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.services.review import actor_name
 from cases.services.training import model_rollback
+from cases.web.views import lead_required
 from models_ml.artifacts import ArtifactError
 from models_ml.models import ModelVersion
 from models_ml.scoring import model_health
 from riskreview.http import AuthenticatedHttpRequest
 
-lead_required = permission_required("cases.lead_case", raise_exception=True)
 ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}
 
 

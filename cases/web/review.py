@@ -39,7 +39,7 @@ def _claim_id(case: Case) -> int:
 @login_required
 @reviewer_required
 def case_skip_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     try:
         case_skip(_claim_id(case), request.user)
     except DomainError as exc:
@@ -52,7 +52,7 @@ def case_skip_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @reviewer_required
 def case_snooze_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors_text(form))
@@ -88,7 +88,7 @@ def case_undo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @reviewer_required
 def case_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     form = NoteForm(request.POST)
     try:
         if not form.is_valid():

@@ -3,6 +3,8 @@ service, respond."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -32,17 +34,29 @@ from cases.web.charts import explanation_build
 from cases.web.forms import DecisionForm, OverrideForm, QueueFilterForm, ReassignForm
 from cases.web.undo_offer import undo_offer
 from riskreview.http import AuthenticatedHttpRequest
+from tenants.web import request_tenant, tenant_required
 
-reviewer_required = permission_required("cases.review_case", raise_exception=True)
-lead_required = permission_required("cases.lead_case", raise_exception=True)
+
+def reviewer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Reviewers (and leads) of a tenant: 403 without the role or a tenant."""
+    role = permission_required("cases.review_case", raise_exception=True)
+    return role(tenant_required(view))
+
+
+def lead_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    role = permission_required("cases.lead_case", raise_exception=True)
+    return role(tenant_required(view))
 
 
 def _errors_text(form: Form) -> str:
     return "; ".join(str(m) for errs in form.errors.values() for m in errs)
 
 
-def _get_case(pk: int) -> Case:
-    return get_object_or_404(Case.objects.select_related("order"), pk=pk)
+def _get_case(request: AuthenticatedHttpRequest, pk: int) -> Case:
+    """The case, if it is of the user's tenant; 404 otherwise (another
+    tenant's case does not exist for this user)."""
+    cases = Case.objects.select_related("order")
+    return get_object_or_404(cases, pk=pk, tenant=request_tenant(request))
 
 
 def _refused(
@@ -65,14 +79,15 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = queue_page(filters, settings.QUEUE_PAGE_SIZE)
+    tenant = request_tenant(request)
+    page = queue_page(filters, settings.QUEUE_PAGE_SIZE, tenant)
     params = request.GET.copy()
     params.pop("after", None)
     context = {
         "form": form,
         "page": page,
         # Later pages (htmx "more") do not show the total again.
-        "count": None if filters.get("after") else queue_count(filters),
+        "count": None if filters.get("after") else queue_count(filters, tenant),
         "params": params.urlencode(),
     }
     template = "cases/_queue_rows.html" if request.htmx else "cases/queue.html"
@@ -94,7 +109,7 @@ def case_next(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @reviewer_required
 def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     case_view_record(case, request.user)
     return case_page(request, case)
 
@@ -104,7 +119,7 @@ def case_page(
 ) -> HttpResponse:
     is_lead = request.user.has_perm("cases.lead_case")
     blind = case.status == Case.Status.QA and not is_lead
-    review = case_review_get(case, blind=blind, is_lead=is_lead)
+    review = case_review_get(case, blind=blind, is_lead=is_lead)  # case's tenant
     score, claim = review.score, review.claim
     mine = claim is not None and claim.reviewer_id == request.user.pk
     explanation = None
@@ -140,7 +155,7 @@ def case_page(
 @login_required
 @reviewer_required
 def case_claim_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     try:
         case_claim(case, request.user)
     except DomainError as exc:
@@ -152,7 +167,7 @@ def case_claim_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @reviewer_required
 def case_release_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     claim = case_live_claim(case)
     try:
         case_release(claim.pk if claim else 0, request.user)
@@ -166,7 +181,7 @@ def case_release_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @login_required
 @reviewer_required
 def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors_text(form))
@@ -196,7 +211,7 @@ def case_decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @login_required
 @lead_required
 def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     form = OverrideForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors_text(form))
@@ -215,17 +230,21 @@ def case_override_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @login_required
 @lead_required
 def case_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = _get_case(pk)
+    case = _get_case(request, pk)
     form = ReassignForm(request.POST)
     target = None
     if form.is_valid():
         target = (
             get_user_model()
-            .objects.filter(username=form.cleaned_data["reviewer"], is_active=True)
+            .objects.filter(
+                username=form.cleaned_data["reviewer"],
+                is_active=True,
+                membership__tenant=case.tenant_id,
+            )
             .first()
         )
     if target is None or not target.has_perm("cases.review_case"):
-        messages.error(request, "Pick an active reviewer.")
+        messages.error(request, "Pick an active reviewer of this tenant.")
         return case_page(request, case, status=400)
     try:
         case_reassign(case, request.user, target)

@@ -50,7 +50,7 @@ def _qa_pairs(window: MetricsWindow) -> QuerySet[WithAnnotations[ReviewCase, _Pa
         .order_by("id")
     )
     return (
-        ReviewCase.objects.filter(decided_at__gte=window.since)
+        ReviewCase.objects.filter(window.tenant_q(), decided_at__gte=window.since)
         .annotate(
             first=Subquery(reviews.values("value")[:1]),
             second=Subquery(reviews.values("value")[1:2]),

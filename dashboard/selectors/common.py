@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +75,13 @@ HASH = (F("order_id") * 2654435761) % 4294967296
 
 @dataclass(frozen=True)
 class MetricsWindow:
-    """Whole days from `first` to `last`, both included."""
+    """Whole days from `first` to `last`, both included, of one tenant's
+    orders, cases and reviews (`tenant_id`; the views always set it to the
+    lead's tenant. None reads every tenant: platform-wide checks only)."""
 
     first: date
     last: date
+    tenant_id: int | None = None
 
     @property
     def since(self) -> datetime:
@@ -97,8 +100,26 @@ class MetricsWindow:
             for i in range((self.last - self.first).days + 1)
         ]
 
-    def q(self, field: str) -> Q:
-        return Q(**{f"{field}__gte": self.since, f"{field}__lt": self.until})
+    def q(self, field: str, tenant: str | None = None) -> Q:
+        """Rows whose `field` falls in the window, of the window's tenant:
+        `tenant` is the path to the row's tenant, by default the one beside
+        `field` ("order__created_at" → "order__tenant_id")."""
+        return Q(
+            **{f"{field}__gte": self.since, f"{field}__lt": self.until}
+        ) & self.tenant_q(tenant or _beside(field, "tenant_id"))
+
+    def tenant_q(self, path: str = "tenant_id") -> Q:
+        """Rows of the window's tenant (`path` leads to the tenant id)."""
+        return Q() if self.tenant_id is None else Q(**{path: self.tenant_id})
+
+    def day(self, day: date) -> MetricsWindow:
+        """One day of the same tenant."""
+        return replace(self, first=day, last=day)
+
+
+def _beside(field: str, name: str) -> str:
+    head, _sep, _tail = field.rpartition("__")
+    return f"{head}__{name}" if head else name
 
 
 def small_sample(frauds: int, orders: int) -> bool:

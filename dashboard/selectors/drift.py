@@ -115,13 +115,17 @@ def active_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
 
 
-def training_window(version: ModelVersion) -> MetricsWindow:
+def training_window(
+    version: ModelVersion, tenant_id: int | None = None
+) -> MetricsWindow:
     """The TRAINING_WINDOW days of orders up to the newest order `version`
     could learn from: the newest order created, and labelled, before it was
     trained. Orders are dated by the shop, so for history loaded in bulk
     (imports, the demo, replays) this window lies long before the version's
     own date; without such an order it ends the day before that date."""
+    tenant = {} if tenant_id is None else {"tenant_id": tenant_id}
     newest = Order.objects.filter(
+        **tenant,
         created_at__lt=version.created_at,
         labels__known_at__lte=version.created_at,
     ).aggregate(newest=Max("created_at"))["newest"]
@@ -129,7 +133,7 @@ def training_window(version: ModelVersion) -> MetricsWindow:
         last = timezone.localtime(newest).date()
     else:
         last = timezone.localtime(version.created_at).date() - timedelta(days=1)
-    return MetricsWindow(last - TRAINING_WINDOW + timedelta(days=1), last)
+    return MetricsWindow(last - TRAINING_WINDOW + timedelta(days=1), last, tenant_id)
 
 
 @dataclass(frozen=True)
@@ -148,10 +152,11 @@ class Reference:
         return len(self.scores) == 0
 
 
-def drift_reference(version: ModelVersion) -> Reference:
-    """At most DRIFT_EDGE_SAMPLE latest scores (hash order) of the orders in
-    `version`'s training window, and the features of FEATURE_SAMPLE of them."""
-    window = training_window(version)
+def drift_reference(version: ModelVersion, tenant_id: int | None = None) -> Reference:
+    """At most DRIFT_EDGE_SAMPLE latest scores (hash order) of the tenant's
+    orders in `version`'s training window, and the features of FEATURE_SAMPLE
+    of them."""
+    window = training_window(version, tenant_id)
     rows = list(
         latest_scored(window)
         .order_by(HASH.asc(), "id")

@@ -37,7 +37,7 @@ MIN_DEFAULT_K = 10
 def observed_capacity(window: MetricsWindow) -> int:
     """Mean reviewer decisions per day, over the days with any (at least 1)."""
     totals = Claim.objects.filter(
-        window.q("released_at"), end=Claim.End.DECIDED
+        window.q("released_at", tenant="case__tenant_id"), end=Claim.End.DECIDED
     ).aggregate(
         decisions=Count("id"), days=Count(TruncDate("released_at"), distinct=True)
     )
@@ -79,7 +79,7 @@ def _ranked_rows(window: MetricsWindow, k: int, cap: int) -> pd.DataFrame:
 def _top_cards(window: MetricsWindow, day: date, k: int) -> list[tuple[str, float]]:
     """The day's k highest-scored cards (a card scores its riskiest order),
     ties by card id in code-point order, as `metrics.top_k_cards` breaks them."""
-    one_day = MetricsWindow(day, day)
+    one_day = window.day(day)
     return list(
         latest_scored(one_day)
         .values("entity")

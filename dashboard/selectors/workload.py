@@ -48,7 +48,7 @@ def daily_workload(window: MetricsWindow) -> list[dict[str, Any]]:
         .annotate(closed=Count("id"))
     )
     start = (
-        ReviewCase.objects.filter(created_at__lt=window.since)
+        ReviewCase.objects.filter(window.tenant_q(), created_at__lt=window.since)
         .exclude(status=decided, decided_at__lt=window.since)
         .count()
     )
@@ -66,7 +66,7 @@ def daily_workload(window: MetricsWindow) -> list[dict[str, Any]]:
 
 def _decided_claims(window: MetricsWindow) -> QuerySet[Claim]:
     return Claim.objects.filter(
-        window.q("released_at"), end=Claim.End.DECIDED
+        window.q("released_at", tenant="case__tenant_id"), end=Claim.End.DECIDED
     ).annotate(
         seconds=ExpressionWrapper(
             F("released_at") - F("claimed_at"), output_field=DurationField()

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.services.users import user_create
+from tests.factories import TenantFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -17,7 +18,7 @@ PASSWORD = "correct-horse-battery-9"
 
 
 def test_docs_page_renders_from_local_files_only(page: Page, live_server, screenshots):
-    user_create("docs-reader", PASSWORD, "reviewer")
+    user_create("docs-reader", PASSWORD, "reviewer", tenant=TenantFactory())
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     blocked: list[str] = []

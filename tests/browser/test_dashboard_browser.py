@@ -16,7 +16,7 @@ from cases.models import Case, Label
 from cases.services.users import user_create
 from models_ml.models import Score
 from models_ml.scoring import decision_for
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, TenantFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -119,7 +119,7 @@ def _orders() -> None:
 
 
 def _sign_in(page: Page, next_url: str) -> None:
-    user_create("lead-browser", PASSWORD, "lead")
+    user_create("lead-browser", PASSWORD, "lead", tenant=TenantFactory())
     page.goto(f"/login/?next={next_url}")
     page.fill("input[name=username]", "lead-browser")
     page.fill("input[name=password]", PASSWORD)

@@ -11,6 +11,7 @@ from cases.services.clients import api_client_create
 from cases.services.intake import orders_ingest
 from cases.services.users import user_create
 from tests.browser.test_workbench import CASE_URL, ORDERS, PASSWORD, _payload
+from tests.factories import TenantFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,7 +34,7 @@ def _page_width(page: Page) -> int:
 
 
 def test_reviewer_decides_a_case_on_a_phone(phone: Page, cases, screenshots):
-    user_create("phone-reviewer", PASSWORD, "reviewer")
+    user_create("phone-reviewer", PASSWORD, "reviewer", tenant=TenantFactory())
     phone.goto("/login/")
     phone.fill('input[name="username"]', "phone-reviewer")
     phone.fill('input[name="password"]', PASSWORD)
@@ -60,7 +61,7 @@ def test_reviewer_decides_a_case_on_a_phone(phone: Page, cases, screenshots):
 
 
 def test_filters_in_use_stay_open_on_a_phone(phone: Page, cases):
-    user_create("phone-reviewer", PASSWORD, "reviewer")
+    user_create("phone-reviewer", PASSWORD, "reviewer", tenant=TenantFactory())
     phone.goto("/login/")
     phone.fill('input[name="username"]', "phone-reviewer")
     phone.fill('input[name="password"]', PASSWORD)

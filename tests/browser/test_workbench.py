@@ -16,7 +16,7 @@ from cases.services.clients import api_client_create
 from cases.services.intake import orders_ingest
 from cases.services.review import case_claim_next, case_decide
 from cases.services.users import user_create
-from tests.factories import CaseFactory, order_payload
+from tests.factories import CaseFactory, TenantFactory, order_payload
 
 pytestmark = [
     pytest.mark.browser,
@@ -74,12 +74,12 @@ def cases(active_version, settings) -> list[Case]:
 
 @pytest.fixture
 def reviewer():
-    return user_create("reviewer-one", PASSWORD, "reviewer")
+    return user_create("reviewer-one", PASSWORD, "reviewer", tenant=TenantFactory())
 
 
 @pytest.fixture
 def lead():
-    return user_create("lead-one", PASSWORD, "lead")
+    return user_create("lead-one", PASSWORD, "lead", tenant=TenantFactory())
 
 
 def _sign_in(page: Page, username: str) -> None:

@@ -34,9 +34,7 @@ def test_with_tenant_the_client_joins_it_by_name_or_slug():
     _create("shop-app", "--tenant", "Shop Web")
     _create("shop-pos", "--tenant", "shop-web")
 
-    tenants = set(
-        ApiClient.objects.values_list("tenant__name", flat=True).distinct()
-    )
+    tenants = set(ApiClient.objects.values_list("tenant__name", flat=True).distinct())
     assert tenants == {"Shop Web"}
     assert Tenant.objects.count() == 1
 

@@ -6,14 +6,16 @@ from cases.services.review import case_claim, case_decide
 from cases.services.users import user_create
 from cases.services.webhooks import webhook_endpoint_create
 from models_ml.models import Score
-from tests.factories import CaseFactory, OrderFactory
+from tests.factories import CaseFactory, OrderFactory, TenantFactory
 
 ALL_EVENTS = ["case.decided", "case.overridden", "order.decision_changed"]
 
 
 @pytest.fixture
 def reviewer(db):
-    return user_create("rev", "long-enough-password-1", "reviewer")
+    return user_create(
+        "rev", "long-enough-password-1", "reviewer", tenant=TenantFactory()
+    )
 
 
 def _subscribe(order):

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.test import Client
 
-from cases.models import Order
+from cases.models import ApiClient, Order
 from cases.services.users import user_create
 from models_ml.models import ModelVersion
 from tests.dashboard.data import (
@@ -19,6 +19,7 @@ from tests.dashboard.data import (
     reviewed,
     scored_order,
 )
+from tests.factories import TenantFactory
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +30,7 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def world() -> dict[str, Order]:
+def world_build(client: ApiClient | None = None) -> dict[str, Order]:
     """Day 1: six orders, worked through by hand in the selector tests.
 
     order  score  decision  case            truth                     stopped
@@ -43,30 +43,35 @@ def world() -> dict[str, Order]:
     o6     .05    approve   audit π=.25     fraud (reviewer)          yes
     Day 2: o7 (.60, review, high-risk, decided fraud). o1 and o2 share card A.
     """
-    o1 = scored_order(D1, 0.95, "30.00", card="card-A")
+    o1 = scored_order(D1, 0.95, "30.00", card="card-A", client=client)
     reviewed(o1, "audit", "legitimate", pi=0.25)
     label(o1, "legitimate", "merchant", known_at=at(D1 + timedelta(days=3)))
-    o2 = scored_order(D1, 0.80, "100.00", card="card-A")
+    o2 = scored_order(D1, 0.80, "100.00", card="card-A", client=client)
     reviewed(o2, "high_risk", "fraud")
-    o3 = scored_order(D1, 0.50, "50.00", card="card-B")
+    o3 = scored_order(D1, 0.50, "50.00", card="card-B", client=client)
     reviewed(o3, "high_risk", "legitimate")
     label(o3, "fraud", "chargeback", known_at=at(D1 + timedelta(days=20)))
-    o4 = scored_order(D1, 0.10, "20.00", card="card-C")
+    o4 = scored_order(D1, 0.10, "20.00", card="card-C", client=client)
     label(o4, "fraud", "chargeback", known_at=at(D1 + timedelta(days=30)))
-    o5 = scored_order(D1, 0.20, "10.00", card="card-D")
+    o5 = scored_order(D1, 0.20, "10.00", card="card-D", client=client)
     reviewed(o5, "audit", "legitimate", pi=0.25)
-    o6 = scored_order(D1, 0.05, "10.00", card="card-E")
+    o6 = scored_order(D1, 0.05, "10.00", card="card-E", client=client)
     reviewed(o6, "audit", "fraud", pi=0.25)
-    o7 = scored_order(D2, 0.60, "200.00", card="card-F")
+    o7 = scored_order(D2, 0.60, "200.00", card="card-F", client=client)
     reviewed(o7, "high_risk", "fraud")
     return {"o1": o1, "o2": o2, "o3": o3, "o4": o4, "o5": o5, "o6": o6, "o7": o7}
 
 
 @pytest.fixture
+def world() -> dict[str, Order]:
+    return world_build()
+
+
+@pytest.fixture
 def reviewers() -> tuple[AbstractBaseUser, AbstractBaseUser]:
     return (
-        user_create("rev-one", PASSWORD, "reviewer"),
-        user_create("rev-two", PASSWORD, "reviewer"),
+        user_create("rev-one", PASSWORD, "reviewer", tenant=TenantFactory()),
+        user_create("rev-two", PASSWORD, "reviewer", tenant=TenantFactory()),
     )
 
 
@@ -85,12 +90,16 @@ def active() -> ModelVersion:
 @pytest.fixture
 def lead_client() -> Client:
     client = Client()
-    client.force_login(user_create("lead-dash", PASSWORD, "lead"))
+    client.force_login(
+        user_create("lead-dash", PASSWORD, "lead", tenant=TenantFactory())
+    )
     return client
 
 
 @pytest.fixture
 def reviewer_client() -> Client:
     client = Client()
-    client.force_login(user_create("reviewer-dash", PASSWORD, "reviewer"))
+    client.force_login(
+        user_create("reviewer-dash", PASSWORD, "reviewer", tenant=TenantFactory())
+    )
     return client

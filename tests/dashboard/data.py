@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from cases.models import Case, Claim, Label, Order
+from cases.models import ApiClient, Case, Claim, Label, Order
 from dashboard.selectors import common
 from models_ml.models import ModelVersion, Score
 from models_ml.scoring import decision_for
@@ -34,9 +34,12 @@ def scored_order(
     card: str = "",
     version: ModelVersion | None = None,
     features: dict | None = None,
+    client: ApiClient | None = None,
 ) -> Order:
+    """An order of `client` (a client of the "default" tenant if None)."""
+    more = {} if client is None else {"client": client}
     order = OrderFactory(
-        created_at=at(day), amount=Decimal(amount), card_fingerprint=card
+        created_at=at(day), amount=Decimal(amount), card_fingerprint=card, **more
     )
     Score.objects.create(
         order=order,

@@ -20,7 +20,7 @@ from tests.dashboard.data import (
     reviewed,
     scored_order,
 )
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def test_csv_leaves_undefined_metrics_empty(lead_client):
 
 
 def test_csv_defuses_text_that_spreadsheets_would_run(lead_client):
-    user = user_create("@sum", PASSWORD, "reviewer")
+    user = user_create("@sum", PASSWORD, "reviewer", tenant=TenantFactory())
     case = CaseFactory(priority=1, queue_reason="audit")
     claim(case, user, at(D1, 10), 60)
 

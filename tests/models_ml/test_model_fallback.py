@@ -8,7 +8,7 @@ import pytest
 from cases.models import Case
 from models_ml.models import ModelVersion
 from models_ml.scoring import active_model, active_model_forget
-from tests.factories import order_payload
+from tests.factories import TenantFactory, order_payload
 
 ORDERS = "/api/v1/orders/"
 
@@ -17,7 +17,9 @@ ORDERS = "/api/v1/orders/"
 def lead_client(client, django_user_model):
     from cases.services.users import user_create
 
-    client.force_login(user_create("lena", "correct-horse-battery", "lead"))
+    client.force_login(
+        user_create("lena", "correct-horse-battery", "lead", tenant=TenantFactory())
+    )
     return client
 
 

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 
 from cases.services.users import user_create
 from riskreview.security import ChunkedBodyRefusedMiddleware
-from tests.factories import CaseFactory, order_payload
+from tests.factories import CaseFactory, TenantFactory, order_payload
 
 ORDERS = "/api/v1/orders/"
 
@@ -33,7 +33,9 @@ def test_an_epoch_string_is_not_a_timestamp(api, moment):
 
 @pytest.mark.django_db
 def test_pages_and_api_answers_with_personal_data_are_not_cached(client, api):
-    client.force_login(user_create("rita", "correct-horse-battery", "reviewer"))
+    client.force_login(
+        user_create("rita", "correct-horse-battery", "reviewer", tenant=TenantFactory())
+    )
     case = CaseFactory()
     api.post(ORDERS, order_payload(order_id="o-1"), format="json")
 

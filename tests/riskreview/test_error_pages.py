@@ -5,6 +5,7 @@ from django.test import Client, RequestFactory
 
 from cases.services.users import user_create
 from riskreview.errors import server_error
+from tests.factories import TenantFactory
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -26,7 +27,9 @@ def test_unknown_page_answers_a_styled_404(client):
 @pytest.mark.django_db
 def test_forbidden_page_answers_a_styled_403():
     client = Client()
-    client.force_login(user_create("rev-403", PASSWORD, "reviewer"))
+    client.force_login(
+        user_create("rev-403", PASSWORD, "reviewer", tenant=TenantFactory())
+    )
 
     response = client.get("/dashboard/")
 

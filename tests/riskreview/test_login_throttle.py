@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.models import AuditEvent
 from cases.services.users import user_create
+from tests.factories import TenantFactory
 
 PASSWORD = "correct-horse-battery"
 ATTACKER = "203.0.113.5"
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rita(settings):
     settings.AXES_FAILURE_LIMIT = 3
-    return user_create("rita", PASSWORD, "admin")
+    return user_create("rita", PASSWORD, "admin", tenant=TenantFactory())
 
 
 def _login(client, url, username, password, ip=ATTACKER):

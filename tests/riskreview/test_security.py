@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from cases.api.throttling import ApiClientRateThrottle
 from cases.services.users import user_create
 from riskreview.security import RedactPIIFilter, redact
-from tests.factories import order_payload
+from tests.factories import TenantFactory, order_payload
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,7 +118,7 @@ def test_intake_is_rate_limited_per_client_with_retry_after(api, monkeypatch):
 @pytest.mark.django_db
 def test_login_is_throttled_after_repeated_failures(client, settings):
     settings.AXES_FAILURE_LIMIT = 3
-    user_create("rita", "correct-horse-battery", "reviewer")
+    user_create("rita", "correct-horse-battery", "reviewer", tenant=TenantFactory())
     for _ in range(3):
         client.post("/login/", {"username": "rita", "password": "x"})
 

@@ -1,7 +1,7 @@
 import pytest
 
 from cases.models import AuditEvent, Label
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, TenantFactory
 
 
 @pytest.fixture
@@ -129,7 +129,9 @@ def test_chargeback_contradicting_the_reviewer_sends_the_case_to_a_lead(
     case = CaseFactory(
         order=OrderFactory(client=client, order_id="cb-1"), status="decided"
     )
-    reviewer = user_create("r1", "long-enough-password-1", "reviewer")
+    reviewer = user_create(
+        "r1", "long-enough-password-1", "reviewer", tenant=TenantFactory()
+    )
     Label.objects.create(
         order=case.order,
         case=case,

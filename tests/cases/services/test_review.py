@@ -6,19 +6,23 @@ from django.core.exceptions import ValidationError
 from cases.models import Case, Label
 from cases.services.review import case_claim, case_decide, case_escalate, case_override
 from cases.services.users import user_create
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def reviewer():
-    return user_create("reviewer-s", "correct-horse-battery-9", "reviewer")
+    return user_create(
+        "reviewer-s", "correct-horse-battery-9", "reviewer", tenant=TenantFactory()
+    )
 
 
 @pytest.fixture
 def lead():
-    return user_create("lead-s", "correct-horse-battery-9", "lead")
+    return user_create(
+        "lead-s", "correct-horse-battery-9", "lead", tenant=TenantFactory()
+    )
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.models import Case, Claim
 from cases.services.users import user_create
-from tests.factories import CaseFactory, OrderFactory
+from tests.factories import CaseFactory, OrderFactory, TenantFactory
 
 PASSWORD = "correct-horse-battery-9"
 CASE_FIELDS = {"status", "probability", "priority", "queue_reason"}
@@ -18,22 +18,22 @@ CASE_FIELDS = {"status", "probability", "priority", "queue_reason"}
 
 @pytest.fixture
 def reviewer(db: None) -> AbstractBaseUser:
-    return user_create("reviewer-one", PASSWORD, "reviewer")
+    return user_create("reviewer-one", PASSWORD, "reviewer", tenant=TenantFactory())
 
 
 @pytest.fixture
 def second_reviewer(db: None) -> AbstractBaseUser:
-    return user_create("reviewer-two", PASSWORD, "reviewer")
+    return user_create("reviewer-two", PASSWORD, "reviewer", tenant=TenantFactory())
 
 
 @pytest.fixture
 def lead(db: None) -> AbstractBaseUser:
-    return user_create("lead-one", PASSWORD, "lead")
+    return user_create("lead-one", PASSWORD, "lead", tenant=TenantFactory())
 
 
 @pytest.fixture
 def site_admin(db: None) -> AbstractBaseUser:
-    return user_create("admin-one", PASSWORD, "admin")
+    return user_create("admin-one", PASSWORD, "admin", tenant=TenantFactory())
 
 
 @pytest.fixture

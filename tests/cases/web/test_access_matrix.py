@@ -21,7 +21,7 @@ from cases.services.review import case_claim, case_decide
 from cases.services.users import user_create
 from models_ml.models import ModelVersion
 from tests.cases.web.conftest import PASSWORD
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,9 @@ ACCESS = {
     "admin/auth/user/<id>/password/": _admin(
         "GET", "/admin/auth/user/{user}/password/", 200
     ),
-    "admin/^(?P<app_label>auth|cases|models_ml)/$": _admin("GET", "/admin/cases/", 200),
+    "admin/^(?P<app_label>auth|cases|tenants|models_ml)/$": _admin(
+        "GET", "/admin/cases/", 200
+    ),
     "admin/(?P<url>.*)$": _admin("GET", "/admin/no-such-page/", 404),
 }
 
@@ -173,6 +175,10 @@ ADMIN_MODELS = {
     # Deliveries are made by the system; admins view them and replay dead ones.
     "cases/webhookdelivery": ("webhookdelivery", VIEW_ONLY),
     "models_ml/modelversion": ("modelversion", VIEW_ONLY),
+    # The admin role creates tenants (never deletes one) and manages who works
+    # for which.
+    "tenants/tenant": ("tenant", ADD_AND_CHANGE),
+    "tenants/membership": ("membership", FULL),
 }
 for _model, (_key, _outcomes) in ADMIN_MODELS.items():
     for (_route, _url), _outcome in zip(ADMIN_MODEL_ROUTES, _outcomes, strict=True):
@@ -206,8 +212,12 @@ def world(request, settings) -> tuple[Client, dict]:
     """A client signed in as `request.param`, and the objects URLs point at."""
     settings.QA_SHARE = 0
     role = request.param
-    other = user_create("reviewer-two", PASSWORD, "reviewer")
-    acting = None if role == "anonymous" else user_create(role, PASSWORD, role)
+    other = user_create("reviewer-two", PASSWORD, "reviewer", tenant=TenantFactory())
+    acting = (
+        None
+        if role == "anonymous"
+        else user_create(role, PASSWORD, role, tenant=TenantFactory())
+    )
     case, spare, decided = (CaseFactory(priority=p) for p in (30.0, 20.0, 10.0))
     mine = case_claim(CaseFactory(priority=5.0), acting or other)
     done = case_claim(decided, other)
@@ -234,6 +244,8 @@ def world(request, settings) -> tuple[Client, dict]:
         "order_id": case.order.order_id,
         "customer": case.order.customer_id,
         "apiclient": case.order.client_id,
+        "tenant": case.tenant_id,
+        "membership": acting.membership.pk if acting else other.membership.pk,
         "label": label.pk,
         "auditevent": AuditEvent.objects.first().pk,
         "modelversion": ModelVersion.objects.create(status="candidate").pk,

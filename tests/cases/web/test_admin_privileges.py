@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from cases.models import ApiClient, AuditEvent
 from cases.services.clients import api_client_create
 from cases.services.users import user_create
+from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture
 def ada(client):
-    user = user_create("ada", PASSWORD, "admin")
+    user = user_create("ada", PASSWORD, "admin", tenant=TenantFactory())
     client.force_login(user)
     return user
 
@@ -56,7 +57,7 @@ def test_the_admin_role_cannot_make_itself_superuser(client, ada):
 
 
 def test_the_admin_role_cannot_grant_staff_to_another_user(client, ada):
-    rita = user_create("rita", PASSWORD, "reviewer")
+    rita = user_create("rita", PASSWORD, "reviewer", tenant=TenantFactory())
 
     _user_change(client, rita, is_staff="on", is_superuser="on")
 

@@ -23,7 +23,7 @@ from cases.selectors import queue_page
 from cases.services.review import case_claim, case_claim_next, case_decide
 from cases.services.users import user_create
 from tests.cases.web.conftest import PASSWORD
-from tests.factories import BASE_TIME, ApiClientFactory
+from tests.factories import BASE_TIME, ApiClientFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -73,7 +73,10 @@ def _drain(user, decided: list[int], errors: list[BaseException], start) -> None
 
 @pytest.fixture
 def reviewers() -> list:
-    return [user_create(f"r{i}", PASSWORD, "reviewer") for i in range(REVIEWERS)]
+    return [
+        user_create(f"r{i}", PASSWORD, "reviewer", tenant=TenantFactory())
+        for i in range(REVIEWERS)
+    ]
 
 
 @pytest.mark.slow
@@ -115,8 +118,8 @@ def test_concurrent_reviewers_decide_every_case_exactly_once(settings, reviewers
 @pytest.fixture
 def two_reviewers() -> tuple:
     return (
-        user_create("first", PASSWORD, "reviewer"),
-        user_create("second", PASSWORD, "reviewer"),
+        user_create("first", PASSWORD, "reviewer", tenant=TenantFactory()),
+        user_create("second", PASSWORD, "reviewer", tenant=TenantFactory()),
     )
 
 
@@ -131,7 +134,10 @@ def test_expired_lease_returns_the_case_to_the_queue(two_reviewers):
     case_claim_next(first)
 
     with _after_lease():
-        assert queue_page({}, page_size=10).cases[0].assignee is None
+        assert (
+            queue_page({}, page_size=10, tenant=TenantFactory()).cases[0].assignee
+            is None
+        )
         taken = case_claim_next(second)
 
     assert taken.case_id == case_id

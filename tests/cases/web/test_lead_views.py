@@ -12,6 +12,7 @@ from cases.services.review import case_claim, case_decide, case_escalate
 from cases.services.users import user_create
 from models_ml.models import ModelVersion
 from tests.cases.web.conftest import PASSWORD
+from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def _signed_in(user) -> Client:
 
 @pytest.fixture
 def second_lead(db):
-    return user_create("lead-two", PASSWORD, "lead")
+    return user_create("lead-two", PASSWORD, "lead", tenant=TenantFactory())
 
 
 @pytest.fixture

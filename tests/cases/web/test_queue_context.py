@@ -8,6 +8,7 @@ from django.test import Client
 
 import cases.selectors_queue as selectors_queue
 from cases.selectors_queue import queue_count
+from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_count_is_exact_below_the_threshold(make_case, reviewer):
         make_case()
     make_case(status="decided")
 
-    assert queue_count({}) == selectors_queue.QueueCount(3, exact=True)
+    assert queue_count({}, TenantFactory()) == selectors_queue.QueueCount(3, exact=True)
     assert "3 cases" in _queue(reviewer)
 
 
@@ -34,7 +35,7 @@ def test_count_beyond_the_threshold_is_an_estimate_and_says_so(
     for _ in range(4):
         make_case()
 
-    count = queue_count({})
+    count = queue_count({}, TenantFactory())
 
     assert not count.exact and count.value >= 3
     html = _queue(reviewer)
@@ -44,7 +45,7 @@ def test_count_beyond_the_threshold_is_an_estimate_and_says_so(
 def test_count_follows_the_filters(make_case):
     make_case(seller_id="seller-x")
     make_case(seller_id="seller-y")
-    assert queue_count({"seller": "seller-x"}).value == 1
+    assert queue_count({"seller": "seller-x"}, TenantFactory()).value == 1
 
 
 def test_order_id_links_to_its_case(make_case, reviewer):

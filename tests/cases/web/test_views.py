@@ -18,7 +18,7 @@ from cases.services.review import (
 )
 from cases.web.forms import QueueFilterForm
 from tests.cases.web.conftest import claim_for
-from tests.factories import BASE_TIME
+from tests.factories import BASE_TIME, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,7 @@ def test_queue_page_filter_keeps_only_matching_cases(match_and_miss):
     form = QueueFilterForm(params)
     assert form.is_valid(), form.errors
 
-    page = queue_page(form.cleaned_data, page_size=50)
+    page = queue_page(form.cleaned_data, page_size=50, tenant=TenantFactory())
 
     assert [c.pk for c in page.cases] == [match.pk]
 
@@ -147,7 +147,7 @@ def test_queue_shows_the_live_assignee(make_case, reviewer):
     case = make_case()
     claim_for(case, reviewer)
 
-    page = queue_page({}, page_size=50)
+    page = queue_page({}, page_size=50, tenant=TenantFactory())
 
     assert page.cases[0].assignee == "reviewer-one"
 
@@ -175,7 +175,9 @@ def prioritised_cases(make_case) -> list[int]:
 def test_keyset_pages_return_every_case_once_in_priority_order(prioritised_cases):
     seen, cursor = [], None
     while True:
-        page = queue_page({"after": cursor} if cursor else {}, page_size=5)
+        page = queue_page(
+            {"after": cursor} if cursor else {}, page_size=5, tenant=TenantFactory()
+        )
         seen += [c.pk for c in page.cases]
         cursor = page.next_cursor
         if cursor is None:

@@ -13,13 +13,14 @@ from tests.dashboard.data import (
     reviewed,
     scored_order,
 )
+from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_daily_agreement_kappa_on_qa_pairs(reviewers):
     one, two = reviewers
-    lead = user_create("lead-one", PASSWORD, "lead")
+    lead = user_create("lead-one", PASSWORD, "lead", tenant=TenantFactory())
     pairs = [("fraud", "fraud"), ("fraud", "legitimate"), ("legitimate",) * 2] + [
         ("legitimate",) * 2
     ]
