@@ -9,6 +9,7 @@ from django.core.management import call_command
 from cases.models import Case, Label, Order
 from lab.demo_seed import LIVE_DAYS, OPEN_DAYS, demo_seed
 from models_ml.models import ModelVersion, Score
+from tenants.models import Membership
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -22,6 +23,10 @@ def test_demo_seed_tells_a_month_of_review_ending_now(settings, tmp_path):
     report = demo_seed(1500, seed=3, days=21, now=NOW)
 
     assert Order.objects.filter(created_at__gte=NOW).count() == 0
+    # One demo tenant owns all of it; the demo users work for it.
+    assert set(Order.objects.values_list("tenant__name", flat=True)) == {"demo"}
+    call_command("create_demo_users", stdout=io.StringIO())
+    assert set(Membership.objects.values_list("tenant__name", flat=True)) == {"demo"}
     # History: unscored, its truth known a week after each order, never later
     # than now.
     live_start = datetime(2026, 11, 20, tzinfo=UTC)
