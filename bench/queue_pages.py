@@ -22,22 +22,24 @@ import random
 from bench.common import analyze, fresh_database, percentiles, timed
 
 FILL = """
-INSERT INTO cases_apiclient (name, token_prefix, token_hash, created_at)
-VALUES ('bench', 'rr_', repeat('0', 64), now());
-INSERT INTO cases_order (client_id, order_id, created_at, received_at, amount, currency,
+INSERT INTO tenants_tenant (name, slug, created_at) VALUES ('bench', 'bench', now());
+INSERT INTO cases_apiclient (name, tenant_id, token_prefix, token_hash, created_at)
+VALUES ('bench', (SELECT id FROM tenants_tenant), 'rr_', repeat('0', 64), now());
+INSERT INTO cases_order (client_id, tenant_id, order_id, created_at, received_at,
+    amount, currency,
     customer_id, account_created_at, email, device_id, ip_address, card_fingerprint,
     card_bin, card_country, billing_country, billing_postcode, shipping_country,
     shipping_postcode, seller_id, channel, item_count, attributes)
-SELECT (SELECT id FROM cases_apiclient), 'o-' || i,
+SELECT (SELECT id FROM cases_apiclient), (SELECT id FROM tenants_tenant), 'o-' || i,
     now() - (i || ' seconds')::interval, now(), round((random() * 900 + 5)::numeric, 2),
     'EUR', 'c-' || (i % 250000), now() - interval '400 days', 'u' || (i % 250000)
     || '@example.com', 'd-' || (i % 300000), '10.' || (i % 250) || '.' || (i % 199)
     || '.' || (i % 97), 'k-' || (i % 280000), '411111', 'DE', 'DE', '10115', 'DE',
     '10115', 's-' || (i % 500), 'web', 1, '{}'::jsonb
 FROM generate_series(1, %(n)s) AS i;
-INSERT INTO cases_case (order_id, status, probability, top_reason, priority,
-    queue_reason, selection_probability, created_at)
-SELECT id, 'open', random(), 'Shipping country differs from billing country',
+INSERT INTO cases_case (order_id, tenant_id, status, probability, top_reason,
+    priority, queue_reason, selection_probability, created_at)
+SELECT id, tenant_id, 'open', random(), 'Shipping country differs from billing country',
     round((random() * 5000)::numeric, 4), 'high_risk', 1, now()
 FROM cases_order;
 """
@@ -64,13 +66,19 @@ def main() -> None:
 
     from cases.models import Case
     from cases.services.users import user_create
+    from tenants.models import Tenant
 
     if not Case.objects.exists():
         with connection.cursor() as cursor:
             cursor.execute(FILL.replace("%(n)s", str(int(args.cases))))
     analyze()
     get_user_model().objects.filter(username="bench-reviewer").delete()
-    reviewer = user_create("bench-reviewer", "bench-password-123", "reviewer")
+    reviewer = user_create(
+        "bench-reviewer",
+        "bench-password-123",
+        "reviewer",
+        tenant=Tenant.objects.get(name="bench"),
+    )
     client = Client()
     client.force_login(reviewer)
     median = Case.objects.order_by("-priority", "id")[args.cases // 2]
