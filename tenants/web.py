@@ -28,10 +28,11 @@ def request_tenant(request: HttpRequest) -> Tenant:
     PermissionDenied when the user has none."""
     tenant: Tenant | None = getattr(request, "_tenant", None)
     if tenant is None:
+        user_id = request.user.pk
         membership = (
-            Membership.objects.select_related("tenant")
-            .filter(user_id=request.user.pk)
-            .first()
+            Membership.objects.select_related("tenant").filter(user_id=user_id).first()
+            if user_id is not None
+            else None
         )
         if membership is None:
             raise PermissionDenied(NO_TENANT)
