@@ -40,7 +40,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Put unmapped, non-field columns into attributes (default: ignore).",
         )
-        parser.add_argument("--client", default="warehouse-import")
+        parser.add_argument(
+            "--client",
+            default="warehouse-import",
+            help="The API client the orders belong to, and so its tenant; a "
+            "new name makes a client in the tenant of that name (a new one "
+            "unless it exists). To load a tenant's history, create its client "
+            "first: create_api_client NAME --tenant TENANT.",
+        )
         parser.add_argument(
             "--rejects", type=Path, help="Default: PATH.rejects.csv next to the input."
         )
