@@ -24,7 +24,7 @@ def cases(active_version, settings) -> list[Case]:
     settings.RISK_REVIEW_THRESHOLD = 0.0
     settings.RISK_DECLINE_THRESHOLD = 1.0
     settings.QA_SHARE = 0
-    client, _token = api_client_create("shop")
+    client, _token = api_client_create("shop", tenant=TenantFactory())
     payloads = [_payload(i, spec) for i, spec in enumerate(ORDERS)]
     return [r.case for r in orders_ingest(client, payloads, explain_all=False)]
 

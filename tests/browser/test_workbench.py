@@ -65,7 +65,7 @@ def cases(active_version, settings) -> list[Case]:
     settings.RISK_REVIEW_THRESHOLD = 0.0
     settings.RISK_DECLINE_THRESHOLD = 1.0
     settings.QA_SHARE = 0
-    client, _token = api_client_create("shop")
+    client, _token = api_client_create("shop", tenant=TenantFactory())
     payloads = [_payload(i, spec) for i, spec in enumerate(ORDERS)]
     results = orders_ingest(client, payloads, explain_all=False)
     assert all(r.case is not None and r.score.contributions for r in results)
