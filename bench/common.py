@@ -94,14 +94,21 @@ def orders_copy(rows: list[dict], client_id: int, *, label_days: int | None) -> 
     Bypasses the feature tiles: rebuild them afterwards."""
     from django.db import connection
 
+    from cases.models import ApiClient
     from cases.schemas import OrderIn
 
-    columns = ["client_id", "received_at", *OrderIn.model_fields]
+    tenant_id = ApiClient.objects.values_list("tenant_id", flat=True).get(pk=client_id)
+    columns = ["client_id", "tenant_id", "received_at", *OrderIn.model_fields]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for r in rows:
         writer.writerow(
-            [client_id, r["created_at"], *(_csv(r[f]) for f in OrderIn.model_fields)]
+            [
+                client_id,
+                tenant_id,
+                r["created_at"],
+                *(_csv(r[f]) for f in OrderIn.model_fields),
+            ]
         )
     with connection.cursor() as cursor:
         with cursor.cursor.copy(

@@ -41,9 +41,16 @@ def _seed() -> None:
     call_command("train_model", verbosity=0)
 
 
+def _client(name: str) -> object:
+    """A client of the demo's tenant: its history, tiles and model."""
+    from cases.services.bulk import import_client
+    from tenants.services import tenant_find
+
+    return import_client(name, tenant=tenant_find("demo"))
+
+
 def _history_add(count: int, first: int, traffic_start: object) -> None:
     """`count` more orders of the hot seller (ids from `first`), then tiles."""
-    from cases.services.bulk import import_client
     from cases.services.feature_rebuild import feature_tiles_rebuild
     from lab.demo_data import generate_orders
 
@@ -54,7 +61,7 @@ def _history_add(count: int, first: int, traffic_start: object) -> None:
     for i, row in enumerate(rows, first):
         row["order_id"] = f"hot-{i}"
         row["seller_id"] = SELLER
-    orders_copy(rows, import_client("bench-history").pk, label_days=7)
+    orders_copy(rows, _client("bench-history").pk, label_days=7)
     feature_tiles_rebuild()
     analyze()
 
@@ -75,10 +82,9 @@ def _payloads(count: int, start: object, seed: int) -> tuple[list, list]:
 
 
 def _round(size: int, requests: int, start: object, seed: int) -> dict:
-    from cases.services.bulk import import_client
     from cases.services.intake import orders_ingest
 
-    client = import_client("bench-traffic")
+    client = _client("bench-traffic")
     hot, cold = _payloads(requests + 5, start, seed)
     times: dict[str, list[float]] = {"hot": [], "new": []}
     for i, (h, c) in enumerate(zip(hot, cold, strict=True)):

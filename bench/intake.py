@@ -7,7 +7,7 @@ Everything runs on 127.0.0.1. In order:
 1. drop and recreate the PostgreSQL database ``riskreview_bench``; ``migrate``;
    ``seed_demo --history-only --orders 20000 --seed 7`` (30 days of history,
    75 % labelled);
-   ``train_model``; ``create_api_client bench``; ``VACUUM ANALYZE``;
+   ``train_model``; ``create_api_client bench --tenant demo``; ``VACUUM ANALYZE``;
 2. start ``gunicorn riskreview.wsgi --workers 2`` with
    ``DJANGO_SETTINGS_MODULE=bench.settings`` (production settings plus the
    floor endpoint, see bench/floor.py), DEBUG off, models in a temp dir;
@@ -337,7 +337,9 @@ def prepare(env: dict[str, str]) -> tuple[str, dict[str, float]]:
             *("--seed", str(SEED)),
         ],
         "train_model": ["train_model"],
-        "create_api_client": ["create_api_client", "bench"],
+        # The demo's tenant: its history, tiles and model (entities and models
+        # are per tenant).
+        "create_api_client": ["create_api_client", "bench", "--tenant", "demo"],
     }
     seconds: dict[str, float] = {}
     output = ""

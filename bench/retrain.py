@@ -43,7 +43,8 @@ def _one_size(n: int, threads: int) -> dict:
     rows = generate_orders(n, seed=5, days=60)
     generated = time.perf_counter() - started
     started = time.perf_counter()
-    orders_copy(rows, import_client("bench").pk, label_days=7)
+    client = import_client("bench")
+    orders_copy(rows, client.pk, label_days=7)
     analyze()
     loaded = time.perf_counter() - started
     started = time.perf_counter()
@@ -53,14 +54,16 @@ def _one_size(n: int, threads: int) -> dict:
     del rows
 
     started = time.perf_counter()
-    data = training_set()
+    data = training_set(client.tenant_id)
     features = time.perf_counter() - started
     started = time.perf_counter()
     model_fit(data.features, data.target, threads=threads)
     fit = time.perf_counter() - started
     settings.TRAINING_THREADS = threads
     started = time.perf_counter()
-    version = model_train(training_set, force=True)
+    version = model_train(
+        lambda: training_set(client.tenant_id), tenant_id=client.tenant_id, force=True
+    )
     total = time.perf_counter() - started
     return {
         "orders": n,

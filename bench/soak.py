@@ -316,18 +316,20 @@ def main() -> None:
     from cases.tasks import model_train
     from models_ml.models import ModelVersion
     from riskreview.celery import app
+    from tenants.services import tenant_find
 
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()
-    client, token = api_client_create("soak-shop")
+    demo = tenant_find("demo")  # seed_demo's tenant, with its trained model
+    client, token = api_client_create("soak-shop", tenant=demo)
     for port in (slow_port, failing_port):
         webhook_endpoint_create(
             client, f"http://127.0.0.1:{port}/hook", ["case.decided"], actor="soak"
         )
     reviewers = [(f"soak-rev-{i}", "soak-password-123") for i in range(2)]
     for name, password in reviewers:
-        user_create(name, password, "reviewer")
+        user_create(name, password, "reviewer", tenant=demo)
     servers = [_receiver(slow_port, _slow), _receiver(failing_port, _failing)]
 
     commands = _procfile(web_port)

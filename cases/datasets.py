@@ -87,21 +87,28 @@ def _fraud_flags(rows: object) -> list[tuple]:
     return [(r[0], r[1] == "fraud", *r[2:]) for r in rows]  # type: ignore[attr-defined]
 
 
-def stored_tables() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+def stored_tables(
+    tenant_id: int | None = None,
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """Every stored order (ids, ORDER_COLUMNS frame, by id) and label
-    (LABEL_COLUMNS frame): the offline backfill's input. Entity columns are
-    scoped by the order's tenant (`frames.scope_entities`), as in the tiles."""
-    return _tables_postgres() if connection.vendor == "postgresql" else _tables_orm()
+    (LABEL_COLUMNS frame), of one tenant or of all: the offline backfill's
+    input. Entity columns are scoped by the order's tenant
+    (`frames.scope_entities`), as in the tiles, so one tenant's features are
+    the same read alone or among all."""
+    if connection.vendor == "postgresql":
+        return _tables_postgres(tenant_id)
+    return _tables_orm(tenant_id)
 
 
-def training_set() -> TrainingSet:
-    """Every labelled order with its point-in-time features and its truth.
+def training_set(tenant_id: int) -> TrainingSet:
+    """Every labelled order of the tenant with its point-in-time features and
+    its truth: nothing of another tenant's orders or labels.
 
     The truth of an order is `cases.truth`'s: its latest outcome if it has
     one, else its latest reviewer label.
     """
     truth = orders_truth()
-    ids, history, labels = stored_tables()
+    ids, history, labels = stored_tables(tenant_id)
     labelled = np.isin(ids, np.fromiter(truth.keys(), dtype=np.int64))
     queries = history[labelled].reset_index(drop=True)
     features = build_features(history[HISTORY_COLUMNS], queries, labels)
@@ -115,15 +122,25 @@ def training_set() -> TrainingSet:
     )
 
 
-def _tables_orm() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    rows = list(
-        Order.objects.order_by("id").values_list("id", "tenant_id", *ORDER_FIELDS)
+def _tables_orm(
+    tenant_id: int | None,
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    orders = (
+        Order.objects.all()
+        if tenant_id is None
+        else Order.objects.filter(tenant_id=tenant_id)
     )
+    rows = list(orders.order_by("id").values_list("id", "tenant_id", *ORDER_FIELDS))
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     history = orders_frame([r[2:] for r in rows])
     scope_entities(history, [r[1] for r in rows])
+    labels_of = (
+        Label.objects.all()
+        if tenant_id is None
+        else Label.objects.filter(order__tenant_id=tenant_id)
+    )
     label_rows = list(
-        Label.objects.values_list(
+        labels_of.values_list(
             "order__tenant_id",
             "known_at",
             "value",
@@ -159,8 +176,11 @@ def _copy_frame(sql: str, columns: list[str]) -> pd.DataFrame:
     )
 
 
-def _tables_postgres() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+def _tables_postgres(
+    tenant_id: int | None,
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """The same frames as _tables_orm, read with COPY (training at 1 M orders)."""
+    where = "" if tenant_id is None else f"WHERE tenant_id = {int(tenant_id)}"
     select = ", ".join(
         [
             "id",
@@ -171,7 +191,7 @@ def _tables_postgres() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
         ]
     )
     orders = _copy_frame(
-        f"SELECT {select} FROM cases_order ORDER BY id",
+        f"SELECT {select} FROM cases_order {where} ORDER BY id",
         ["id", "tenant_id", *ORDER_COLUMNS],
     )
     ids = orders.pop("id").astype(np.int64).to_numpy()
@@ -182,7 +202,8 @@ def _tables_postgres() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     label_sql = (
         f"SELECT o.tenant_id, {_epoch_ms('l.known_at')}, (l.value = 'fraud')::int, "
         + ", ".join(f"o.{c}" for c in LABEL_ORDER_FIELDS)
-        + " FROM cases_label l JOIN cases_order o ON o.id = l.order_id"
+        + " FROM cases_label l JOIN cases_order o ON o.id = l.order_id "
+        + where.replace("tenant_id", "o.tenant_id")
     )
     labels = _copy_frame(label_sql, ["tenant_id", *LABEL_COLUMNS])
     scope_entities(labels, labels.pop("tenant_id").to_numpy())

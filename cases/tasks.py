@@ -10,9 +10,11 @@ RESCORE_CHUNK = 1000
 
 
 @shared_task(soft_time_limit=600, time_limit=660)
-def cases_rescore() -> str:
-    """Fan out re-scoring of open cases and recent orders in chunks."""
-    ids = rescoring.rescore_candidates()
+def cases_rescore(tenant_id: int | None = None) -> str:
+    """Fan out re-scoring of a tenant's open cases and recent orders in chunks
+    (every tenant's for None: a message queued before tenants existed)."""
+    tenants = [tenant_id] if tenant_id is not None else rescoring.rescore_tenants()
+    ids = [i for t in tenants for i in rescoring.rescore_candidates(t)]
     for start in range(0, len(ids), RESCORE_CHUNK):
         orders_rescore.delay(ids[start : start + RESCORE_CHUNK])
     return f"{len(ids)} orders in {-(-len(ids) // RESCORE_CHUNK)} chunks"
@@ -55,13 +57,12 @@ def orders_purge() -> str:
 # beat schedules and messages already queued still find them.
 @shared_task(name="models_ml.tasks.model_train", soft_time_limit=3000, time_limit=3300)
 def model_train(force: bool = False) -> str:  # noqa: FBT001, FBT002 - task argument
+    """Train every tenant with labels, each on its own."""
     try:
-        version = training.model_retrain(force=force)
+        results = training.models_retrain(force=force)
     except TrainingInProgress:
         return "skipped: a training is already running"
-    except TrainingDataError as exc:
-        return f"not trained: {exc}"
-    return f"v{version.pk} {version.status}"
+    return _trainings(results) or "not trained: no labels"
 
 
 @shared_task(
@@ -69,9 +70,16 @@ def model_train(force: bool = False) -> str:  # noqa: FBT001, FBT002 - task argu
 )
 def model_train_if_due() -> str:
     try:
-        version = training.model_retrain_if_due()
+        results = training.model_retrain_if_due()
     except TrainingInProgress:
         return "skipped: a training is already running"
-    except TrainingDataError as exc:
-        return f"not trained: {exc}"
-    return "not due" if version is None else f"v{version.pk} {version.status}"
+    return _trainings(results) or "not due"
+
+
+def _trainings(results: dict) -> str:
+    return "; ".join(
+        f"{tenant.name}: not trained: {r}"
+        if isinstance(r, TrainingDataError)
+        else f"{tenant.name}: v{r.pk} {r.status}"
+        for tenant, r in results.items()
+    )

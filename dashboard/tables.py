@@ -60,7 +60,7 @@ class Inputs:
 
     @cached_property
     def active(self) -> ModelVersion | None:
-        return drift.active_version()
+        return drift.active_version(self.window.tenant_id)
 
     @cached_property
     def reference(self) -> drift.Reference | None:

@@ -98,7 +98,9 @@ def demo_seed(orders: int, seed: int, days: int, now: datetime) -> DemoReport | 
     orders_load(client, labelled, LABEL_DELAY)
     orders_load(client, unlabelled, None)
     try:
-        version = model_train(training_set)
+        version = model_train(
+            lambda: training_set(client.tenant_id), tenant_id=client.tenant_id
+        )
         model = f"v{version.pk} {version.status}"
     except TrainingDataError as exc:  # too few labels: cases open without a model
         model = f"not trained ({exc})"

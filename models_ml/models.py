@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from tenants.models import Tenant
+
 
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
@@ -14,6 +16,9 @@ class ModelVersion(models.Model):
         FAILED = "failed"
 
     status = models.CharField(max_length=10, choices=Status.choices, default="training")
+    # Whose labels trained it and whose orders it scores: one champion per
+    # tenant, never trained on another tenant's labels.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     artifact_path = models.CharField(max_length=500, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     sklearn_version = models.CharField(max_length=20, blank=True)
@@ -32,9 +37,9 @@ class ModelVersion(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["status"],
+                fields=["tenant"],
                 condition=Q(status="active"),
-                name="one_active_model_version",
+                name="one_active_model_per_tenant",
             )
         ]
 

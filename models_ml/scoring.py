@@ -1,4 +1,6 @@
-"""The active model, loaded once per process, and the decision it implies."""
+"""Each tenant's active model, loaded once per process, and the decision it
+implies. A tenant's orders are scored by its own champion only: a tenant
+without one has no model (its orders are decided `review` and queued)."""
 
 from __future__ import annotations
 
@@ -81,58 +83,72 @@ class ModelHealth:
 
 
 _lock = threading.Lock()
-_cached: LoadedModel | None = None
-_checked_at = 0.0
-_health = ModelHealth(None, None)
+# Per tenant id: the loaded model, when the database was last asked, health.
+_cached: dict[int, LoadedModel] = {}
+_checked_at: dict[int, float] = {}
+_health: dict[int, ModelHealth] = {}
 
 
-def active_model() -> LoadedModel | None:
-    """The active version, re-checked at most every MODEL_REFRESH_SECONDS.
+def active_model(tenant_id: int) -> LoadedModel | None:
+    """The tenant's active version, re-checked at most every
+    MODEL_REFRESH_SECONDS.
 
     Never raises for a bad model file: it keeps the last good model (see
     ModelHealth) and tries the active one again at the next check.
     """
-    global _cached, _checked_at, _health
     with _lock:
         now = time.monotonic()
-        if _cached is not None and now - _checked_at < settings.MODEL_REFRESH_SECONDS:
-            return _cached
-        version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+        cached = _cached.get(tenant_id)
+        fresh = now - _checked_at.get(tenant_id, -1e18) < settings.MODEL_REFRESH_SECONDS
+        if cached is not None and fresh:
+            return cached
+        version = ModelVersion.objects.filter(
+            tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+        ).first()
         if version is None:
-            _cached, _health = None, ModelHealth(None, None)
-        elif _cached is None or _cached.version_id != version.pk:
+            _cached.pop(tenant_id, None)
+            _health[tenant_id] = ModelHealth(None, None)
+        elif cached is None or cached.version_id != version.pk:
             try:
                 loaded = model_version_load(version)
                 loaded.explainer  # noqa: B018 - built now, not on a request
             except Exception as exc:  # a bad file must not take intake down
-                serving = _cached.version_id if _cached else None
+                serving = cached.version_id if cached else None
                 log.error("model v%s cannot be loaded: %s", version.pk, exc)
-                _health = ModelHealth(version.pk, serving, str(exc)[:500])
+                _health[tenant_id] = ModelHealth(version.pk, serving, str(exc)[:500])
             else:
-                _cached, _health = loaded, ModelHealth(version.pk, version.pk)
-        _checked_at = now
-        return _cached
+                _cached[tenant_id] = loaded
+                _health[tenant_id] = ModelHealth(version.pk, version.pk)
+        _checked_at[tenant_id] = now
+        return _cached.get(tenant_id)
 
 
-def model_health() -> ModelHealth:
-    """This process's view, refreshed as `active_model()` would be."""
-    active_model()
-    return _health
+def model_health(tenant_id: int) -> ModelHealth:
+    """This process's view of the tenant's model, refreshed as
+    `active_model(tenant_id)` would be."""
+    active_model(tenant_id)
+    return _health.get(tenant_id, ModelHealth(None, None))
+
+
+def models_health() -> list[ModelHealth]:
+    """The health of every tenant's active model (for /health/)."""
+    tenants = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+    return [model_health(t) for t in tenants.values_list("tenant_id", flat=True)]
 
 
 def active_model_recheck() -> None:
-    """Ask the database at the next `active_model()` call (after a promotion),
-    keeping the loaded model as the last good one."""
-    global _checked_at
+    """Ask the database at the next `active_model()` call of every tenant
+    (after a promotion), keeping the loaded models as the last good ones."""
     with _lock:
-        _checked_at = 0.0
+        _checked_at.clear()
 
 
 def active_model_forget() -> None:
-    """Drop the loaded model too (tests, replays that switch databases)."""
-    global _cached, _checked_at, _health
+    """Drop the loaded models too (tests, replays that switch databases)."""
     with _lock:
-        _cached, _checked_at, _health = None, 0.0, ModelHealth(None, None)
+        _cached.clear()
+        _checked_at.clear()
+        _health.clear()
 
 
 def decision_for(probability: float | None) -> str:

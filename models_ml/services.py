@@ -54,36 +54,60 @@ def scores_compute(
     policy: DecisionPolicy,
     explain: Callable[[str], bool] | None = None,
 ) -> list[Score]:
-    """Unsaved Score rows for `orders` (one `features` row each) with the active
-    model, decided by `policy`.
+    """Unsaved Score rows for `orders` (one `features` row each), each with its
+    tenant's active model, decided by `policy`.
 
     `explain(decision)` says which orders get SHAP reasons (the expensive
     step); without a model the decision is `review` and there is no score.
     """
-    loaded = active_model()
     rows = features.to_numpy(dtype=float)
-    probabilities = loaded.predict(rows) if loaded else [None] * len(orders)
-    scores = []
     vectors = _feature_dicts(rows)
-    for order, vector, probability in zip(orders, vectors, probabilities, strict=True):
+    by_tenant: dict[int, list[int]] = {}
+    for i, order in enumerate(orders):
+        by_tenant.setdefault(order.tenant_id, []).append(i)
+    scores: list[Score | None] = [None] * len(orders)
+    for tenant_id, mine in by_tenant.items():
+        for i, score in zip(
+            mine,
+            _tenant_scores(tenant_id, orders, rows, vectors, mine, policy, explain),
+        ):
+            scores[i] = score
+    return [s for s in scores if s is not None]
+
+
+def _tenant_scores(
+    tenant_id: int,
+    orders: Sequence[Any],
+    rows: np.ndarray,
+    vectors: list[dict[str, float | None]],
+    mine: list[int],
+    policy: DecisionPolicy,
+    explain: Callable[[str], bool] | None,
+) -> list[Score]:
+    """Scores of the orders at `mine`, all of one tenant, with its model."""
+    loaded = active_model(tenant_id)
+    own = rows[mine]
+    probabilities = loaded.predict(own) if loaded else [None] * len(mine)
+    scores = []
+    for i, probability in zip(mine, probabilities, strict=True):
         p = None if probability is None else float(probability)
         scores.append(
             Score(
-                order=order,
+                order=orders[i],
                 model_version_id=loaded.version_id if loaded else None,
                 probability=p,
                 decision=policy.decision(p),
-                features=vector,
+                features=vectors[i],
             )
         )
     if loaded and explain:
-        chosen = [i for i, s in enumerate(scores) if explain(s.decision)]
+        chosen = [j for j, s in enumerate(scores) if explain(s.decision)]
         if chosen:
             base, reasons = explanations_compute(
-                loaded.explainer, rows[chosen], FEATURE_NAMES, policy.top_reasons
+                loaded.explainer, own[chosen], FEATURE_NAMES, policy.top_reasons
             )
-            for i, top in zip(chosen, reasons, strict=True):
-                scores[i].base_value, scores[i].contributions = base, top
+            for j, top in zip(chosen, reasons, strict=True):
+                scores[j].base_value, scores[j].contributions = base, top
     return scores
 
 
@@ -97,14 +121,16 @@ def _feature_dicts(rows: np.ndarray) -> list[dict[str, float | None]]:
 def model_train(
     load: Callable[[], TrainingSet],
     *,
+    tenant_id: int,
     force: bool = False,
     params: dict[str, Any] | None = None,
     window: tuple[datetime, datetime] | None = None,
     holdout_share: float = HOLDOUT_SHARE,
     model_dir: Path | None = None,
 ) -> ModelVersion:
-    """Train a challenger on the labelled orders `load()` returns, evaluate it,
-    maybe promote it.
+    """Train a challenger for one tenant on the labelled orders `load()`
+    returns (that tenant's only: the caller's promise), evaluate it against
+    the tenant's champion, maybe promote it.
 
     `window` keeps the orders created in [start, end). The most recent
     `holdout_share` of them (by order time) is held out; challenger and
@@ -120,6 +146,7 @@ def model_train(
         _abandoned_trainings_fail(directory)
         return _model_train_locked(
             load,
+            tenant_id=tenant_id,
             force=force,
             params=params,
             window=window,
@@ -155,6 +182,7 @@ def _abandoned_trainings_fail(model_dir: Path) -> None:
 def _model_train_locked(
     load: Callable[[], TrainingSet],
     *,
+    tenant_id: int,
     force: bool,
     params: dict[str, Any] | None,
     window: tuple[datetime, datetime] | None,
@@ -166,7 +194,9 @@ def _model_train_locked(
     from models_ml.artifacts import artifact_save
     from models_ml.training import model_fit, time_split
 
-    version = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
+    version = ModelVersion.objects.create(
+        status=ModelVersion.Status.TRAINING, tenant_id=tenant_id
+    )
     started = time.perf_counter()
     try:
         data = load()
@@ -174,9 +204,9 @@ def _model_train_locked(
             data = data.between(to_ms(window[0]), to_ms(window[1]))
         _check_trainable(data.target)
         fingerprint = _fingerprint(data.order_ids, data.target)
-        same = ModelVersion.objects.filter(data_fingerprint=fingerprint).exclude(
-            status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING]
-        )
+        same = ModelVersion.objects.filter(
+            tenant_id=tenant_id, data_fingerprint=fingerprint
+        ).exclude(status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING])
         if not force and same.exists():
             raise TrainingDataError("no new labels since the last training: skipped")
         holdout = time_split(data.created_ts, holdout_share)
@@ -187,7 +217,7 @@ def _model_train_locked(
             settings.TRAINING_THREADS,
         )
         path, digest = artifact_save(model, model_dir, f"model-v{version.pk}.skops")
-        challenger, champion = _holdout_metrics(model, data, holdout)
+        challenger, champion = _holdout_metrics(model, data, holdout, tenant_id)
         version.artifact_path, version.sha256 = str(path), digest
         version.sklearn_version = sklearn.__version__
         version.feature_names = FEATURE_NAMES
@@ -220,15 +250,16 @@ def _model_train_locked(
 
 
 def _holdout_metrics(
-    model: Any, data: TrainingSet, holdout: np.ndarray
+    model: Any, data: TrainingSet, holdout: np.ndarray, tenant_id: int
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The challenger's and the champion's metrics on the held-out orders."""
+    """The challenger's and the tenant's champion's metrics on the held-out
+    orders."""
     if not holdout.any():
         return None, None
     rows = data.features[holdout].to_numpy(dtype=float)
     k = max(1, int(holdout.sum() * 0.05))
     challenger = model_metrics(data.target[holdout], model.predict_proba(rows)[:, 1], k)
-    return challenger, _champion_metrics(rows, data.target[holdout], k)
+    return challenger, _champion_metrics(rows, data.target[holdout], k, tenant_id)
 
 
 def _check_trainable(target: np.ndarray) -> None:
@@ -248,9 +279,11 @@ def _fingerprint(order_ids: np.ndarray, target: np.ndarray) -> str:
 
 
 def _champion_metrics(
-    rows: np.ndarray, target: np.ndarray, k: int
+    rows: np.ndarray, target: np.ndarray, k: int, tenant_id: int
 ) -> dict[str, Any] | None:
-    champion = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    champion = ModelVersion.objects.filter(
+        tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+    ).first()
     if champion is None or champion.feature_names != FEATURE_NAMES:
         return None
     try:
@@ -290,10 +323,11 @@ def _clean(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def model_promote(version_id: int, *, reason: str) -> ModelVersion:
-    """Make `version_id` the one active version, retiring the previous one.
+    """Make `version_id` its tenant's one active version, retiring the
+    tenant's previous one (other tenants' champions stay).
 
     Safe under concurrent promotions: the partial unique index allows a single
-    active row, and a promotion that loses the race retries. Raises
+    active row per tenant, and a promotion that loses the race retries. Raises
     ArtifactError, and changes nothing, when the version's file cannot be
     loaded or cannot score a probe row.
     """
@@ -311,14 +345,13 @@ def model_promote(version_id: int, *, reason: str) -> ModelVersion:
                     raise ValueError(
                         f"v{version_id} is {version.status}: cannot promote"
                     )
-                list(
-                    ModelVersion.objects.select_for_update().filter(
-                        Q(status=ModelVersion.Status.ACTIVE)
-                    )
+                actives = ModelVersion.objects.filter(
+                    Q(status=ModelVersion.Status.ACTIVE), tenant_id=version.tenant_id
                 )
-                ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exclude(
-                    pk=version_id
-                ).update(status=ModelVersion.Status.RETIRED)
+                list(actives.select_for_update())
+                actives.exclude(pk=version_id).update(
+                    status=ModelVersion.Status.RETIRED
+                )
                 version.status = ModelVersion.Status.ACTIVE
                 version.promoted_at = timezone.now()
                 version.promotion_reason = reason

@@ -14,7 +14,9 @@ from models_ml.frames import ORDER_FIELDS, labels_frame, orders_frame
 from models_ml.models import ModelVersion
 from models_ml.scoring import active_model_forget
 from models_ml.training import model_fit
+from tenants.models import Tenant
 from tests.corpora import corpus_path
+from tests.factories import TenantFactory
 
 LABEL_DELAY_DAYS = 7
 
@@ -83,28 +85,41 @@ def trained_artifact(
 
 
 @pytest.fixture
-def active_version(db: None, trained_artifact: tuple) -> ModelVersion:
-    """An active ModelVersion backed by a small model trained once per session."""
+def champion(db: None, trained_artifact: tuple) -> Callable[[Tenant], ModelVersion]:
+    """`champion(tenant)`: an active ModelVersion of that tenant, backed by a
+    small model trained once per session."""
     import sklearn
 
     from models_ml.features import FEATURE_NAMES
 
     path, digest, _model = trained_artifact
+
+    def make(tenant: Tenant) -> ModelVersion:
+        return ModelVersion.objects.create(
+            tenant=tenant,
+            status=ModelVersion.Status.ACTIVE,
+            artifact_path=str(path),
+            sha256=digest,
+            sklearn_version=sklearn.__version__,
+            feature_names=FEATURE_NAMES,
+        )
+
     active_model_forget()
-    version = ModelVersion.objects.create(
-        status=ModelVersion.Status.ACTIVE,
-        artifact_path=str(path),
-        sha256=digest,
-        sklearn_version=sklearn.__version__,
-        feature_names=FEATURE_NAMES,
-    )
-    yield version
+    yield make
     active_model_forget()
 
 
 @pytest.fixture
+def active_version(champion: Callable[[Tenant], ModelVersion]) -> ModelVersion:
+    """The active version of the "default" tenant: the tenant of factory-made
+    orders and users and of the `api` client."""
+    return champion(TenantFactory())
+
+
+@pytest.fixture
 def client_and_token(db: None) -> tuple:
-    return api_client_create("shop-under-test")
+    """An API client of the "default" tenant, and its token."""
+    return api_client_create("shop-under-test", tenant=TenantFactory())
 
 
 @pytest.fixture

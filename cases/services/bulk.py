@@ -10,6 +10,7 @@ from django.db import transaction
 from cases.models import ApiClient, Label, Order
 from cases.schemas import OrderIn
 from models_ml.feature_state import labels_record, orders_load_record
+from tenants.models import Tenant
 
 
 @transaction.atomic
@@ -55,13 +56,16 @@ def orders_bulk_load(
     return len(fresh), len(new_labels)
 
 
-def import_client(name: str = "warehouse-import") -> ApiClient:
+def import_client(
+    name: str = "warehouse-import", tenant: Tenant | None = None
+) -> ApiClient:
     """The client that owns imported orders (created without a usable token),
-    in the tenant of the same name (created with it unless there is one)."""
+    created in `tenant`, else in the tenant of the same name (created with it
+    unless there is one)."""
     from cases.services.clients import api_client_create
     from tenants.services import tenant_find
 
     client = ApiClient.objects.filter(name=name).first()
     if client is not None:
         return client
-    return api_client_create(name, tenant=tenant_find(name))[0]
+    return api_client_create(name, tenant=tenant or tenant_find(name))[0]

@@ -17,7 +17,7 @@ from cases.services.opening import (
 )
 from cases.services.scoring import orders_score
 from cases.services.webhooks import webhook_events_emit
-from models_ml.models import Score
+from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.scoring import active_model
 from models_ml.services import scores_save
@@ -26,16 +26,28 @@ BATCH_SIZE = 500
 RECENT = timedelta(days=7)
 
 
-def rescore_candidates() -> list[int]:
-    """Open cases, and unlabelled orders without a case from the last 7 days
-    of order time (order time, not wall time: replays and demos live in the past)."""
-    newest = Order.objects.aggregate(newest=Max("created_at"))["newest"]
+def rescore_tenants() -> list[int]:
+    """Tenants with an active model."""
+    actives = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+    return sorted(actives.values_list("tenant_id", flat=True))
+
+
+def rescore_candidates(tenant_id: int) -> list[int]:
+    """The tenant's open cases, and its unlabelled orders without a case from
+    its last 7 days of order time (order time, not wall time: replays and
+    demos live in the past)."""
+    orders = Order.objects.filter(tenant_id=tenant_id)
+    newest = orders.aggregate(newest=Max("created_at"))["newest"]
     if newest is None:
         return []
-    recent = Order.objects.filter(
+    recent = orders.filter(
         created_at__gte=newest - RECENT, labels__isnull=True, case__isnull=True
     ).values_list("id", flat=True)
-    open_cases = Case.objects.pending().values_list("order_id", flat=True)
+    open_cases = (
+        Case.objects.pending()
+        .filter(tenant_id=tenant_id)
+        .values_list("order_id", flat=True)
+    )
     return sorted(set(recent) | set(open_cases))
 
 
@@ -44,10 +56,11 @@ def orders_rescore(
     batch_size: int = BATCH_SIZE,
     policy: DecisionPolicy | None = None,
 ) -> int:
-    """Add a Score per order with the active model; open or re-prioritise cases.
+    """Add a Score per order with its tenant's active model; open or
+    re-prioritise cases.
 
     Decided by `policy` (the configured one by default). Idempotent per model
-    version: an order already scored by the active version is skipped.
+    version: an order already scored by its tenant's active version is skipped.
     """
     policy = policy or decision_policy()
     ids = list(order_ids)
@@ -58,14 +71,16 @@ def orders_rescore(
 
 
 def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
-    loaded = active_model()
-    if loaded is None:
-        return 0
-    orders = list(
-        Order.objects.filter(pk__in=ids)
-        .exclude(scores__model_version_id=loaded.version_id)
-        .order_by("created_at", "id")
-    )
+    batch = Order.objects.filter(pk__in=ids)
+    orders: list[Order] = []
+    for tenant_id in sorted(set(batch.values_list("tenant_id", flat=True))):
+        loaded = active_model(tenant_id)
+        if loaded is None:
+            continue
+        orders += batch.filter(tenant_id=tenant_id).exclude(
+            scores__model_version_id=loaded.version_id
+        )
+    orders.sort(key=lambda o: (o.created_at, o.pk))
     if not orders:
         return 0
     previous = _latest_decisions(orders)

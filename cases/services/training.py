@@ -3,6 +3,10 @@
 The registry (`models_ml.services`) fits, evaluates and promotes on frames it
 is handed; what a promotion means for the review queue (open cases and recent
 orders scored again, a rollback in the audit log) is decided here.
+
+Every tenant has its own models: a training reads one tenant's labelled
+orders, competes with that tenant's champion, and a promotion re-scores that
+tenant's orders only. Retraining never crosses tenants.
 """
 
 from __future__ import annotations
@@ -14,47 +18,85 @@ from cases.datasets import training_set
 from cases.models import Label
 from cases.services.audit import audit_record
 from models_ml.models import ModelVersion
-from models_ml.services import model_promote, model_train
+from models_ml.services import TrainingDataError, model_promote, model_train
+from tenants.models import Tenant
 
 
-def model_retrain(*, force: bool = False, params: dict | None = None) -> ModelVersion:
-    """Train a challenger on every label known now; re-score if it was promoted.
+def model_retrain(
+    tenant_id: int, *, force: bool = False, params: dict | None = None
+) -> ModelVersion:
+    """Train a challenger on every label of the tenant known now; re-score the
+    tenant's orders if it was promoted.
 
     Raises TrainingDataError (too few labels, or none new unless `force`) and
     TrainingInProgress (another training holds the lock).
     """
-    version = model_train(training_set, force=force, params=params)
+    version = model_train(
+        lambda: training_set(tenant_id), tenant_id=tenant_id, force=force, params=params
+    )
     if version.status == ModelVersion.Status.ACTIVE:
-        rescore_after_commit()
+        rescore_after_commit(tenant_id)
     return version
 
 
-def model_retrain_if_due() -> ModelVersion | None:
-    """Train when RETRAIN_MIN_NEW_LABELS labels arrived since the last model."""
-    if labels_since_last_training() < settings.RETRAIN_MIN_NEW_LABELS:
-        return None
-    return model_retrain()
+def models_retrain(
+    *, force: bool = False, params: dict | None = None
+) -> dict[Tenant, ModelVersion | TrainingDataError]:
+    """`model_retrain` for every tenant with labels, one after the other: each
+    tenant's new version, or why it was not trained. TrainingInProgress
+    (another process trains) stops the round."""
+    out: dict[Tenant, ModelVersion | TrainingDataError] = {}
+    for tenant in tenants_with_labels():
+        try:
+            out[tenant] = model_retrain(tenant.pk, force=force, params=params)
+        except TrainingDataError as exc:
+            out[tenant] = exc
+    return out
 
 
-def labels_since_last_training() -> int:
-    """Labels created since the newest training that produced a model."""
+def model_retrain_if_due() -> dict[Tenant, ModelVersion | TrainingDataError]:
+    """Train each tenant that received RETRAIN_MIN_NEW_LABELS labels since its
+    last model; {} when none is due."""
+    out: dict[Tenant, ModelVersion | TrainingDataError] = {}
+    for tenant in tenants_with_labels():
+        if labels_since_last_training(tenant.pk) < settings.RETRAIN_MIN_NEW_LABELS:
+            continue
+        try:
+            out[tenant] = model_retrain(tenant.pk)
+        except TrainingDataError as exc:
+            out[tenant] = exc
+    return out
+
+
+def tenants_with_labels() -> list[Tenant]:
+    ids = Label.objects.values_list("order__tenant_id", flat=True).distinct()
+    return list(Tenant.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def labels_since_last_training(tenant_id: int) -> int:
+    """The tenant's labels created since its newest training that produced a
+    model."""
     last = (
-        ModelVersion.objects.exclude(
-            status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING]
-        )
+        ModelVersion.objects.filter(tenant_id=tenant_id)
+        .exclude(status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING])
         .order_by("-created_at")
         .first()
     )
-    labels = Label.objects.all()
+    labels = Label.objects.filter(order__tenant_id=tenant_id)
     if last is not None:
         labels = labels.filter(created_at__gt=last.created_at)
     return labels.count()
 
 
 def model_rollback(version_id: int, *, actor: str) -> ModelVersion:
-    """Make an earlier version active again (it must have been trained fine),
-    audited, and re-score with it."""
-    previous = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    """Make an earlier version active again for its tenant (it must have been
+    trained fine), audited, and re-score the tenant's orders with it."""
+    tenant_id = ModelVersion.objects.values_list("tenant_id", flat=True).get(
+        pk=version_id
+    )
+    previous = ModelVersion.objects.filter(
+        tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+    ).first()
     version = model_promote(version_id, reason=f"rollback by {actor}")
     audit_record(
         actor,
@@ -63,12 +105,13 @@ def model_rollback(version_id: int, *, actor: str) -> ModelVersion:
         before={"active": previous.pk if previous else None},
         after={"active": version.pk},
     )
-    rescore_after_commit()
+    rescore_after_commit(tenant_id)
     return version
 
 
-def rescore_after_commit() -> None:
-    """Enqueue the re-scoring of open cases and recent orders once committed."""
+def rescore_after_commit(tenant_id: int) -> None:
+    """Enqueue the re-scoring of the tenant's open cases and recent orders
+    once committed."""
     from cases.tasks import cases_rescore
 
-    transaction.on_commit(lambda: cases_rescore.delay())
+    transaction.on_commit(lambda: cases_rescore.delay(tenant_id))

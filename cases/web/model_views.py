@@ -15,6 +15,7 @@ from models_ml.artifacts import ArtifactError
 from models_ml.models import ModelVersion
 from models_ml.scoring import model_health
 from riskreview.http import AuthenticatedHttpRequest
+from tenants.web import request_tenant
 
 ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}
 
@@ -23,14 +24,15 @@ ROLLBACK_TARGETS = {ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED}
 @login_required
 @lead_required
 def model_versions(request: AuthenticatedHttpRequest) -> HttpResponse:
-    versions = ModelVersion.objects.order_by("-id")[:100]
+    tenant = request_tenant(request)
+    versions = ModelVersion.objects.filter(tenant=tenant).order_by("-id")[:100]
     return render(
         request,
         "cases/model_versions.html",
         {
             "versions": versions,
             "rollback_targets": ROLLBACK_TARGETS,
-            "health": model_health(),
+            "health": model_health(tenant.pk),
         },
     )
 
@@ -39,7 +41,7 @@ def model_versions(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @lead_required
 def model_version_rollback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(ModelVersion, pk=pk)
+    version = get_object_or_404(ModelVersion, pk=pk, tenant=request_tenant(request))
     if version.status not in ROLLBACK_TARGETS:
         messages.error(request, f"v{version.pk} is {version.status}: not activated.")
         return redirect("models:list")

@@ -52,9 +52,9 @@ def model_version_metrics(
     live metrics on the window's orders it scored: AP and ROC AUC on at most
     `cap` of them per version, sampled deterministically."""
     versions = list(
-        ModelVersion.objects.exclude(
-            status__in=[ModelVersion.Status.TRAINING, ModelVersion.Status.FAILED]
-        ).order_by("id")
+        ModelVersion.objects.filter(window.tenant_q())
+        .exclude(status__in=[ModelVersion.Status.TRAINING, ModelVersion.Status.FAILED])
+        .order_by("id")
     )
     live = Score.objects.filter(
         window.q("order__created_at"),
@@ -111,8 +111,12 @@ def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) else float("nan")
 
 
-def active_version() -> ModelVersion | None:
-    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+def active_version(tenant_id: int | None) -> ModelVersion | None:
+    """The tenant's active version (None: any tenant's, the lowest id)."""
+    actives = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+    if tenant_id is not None:
+        actives = actives.filter(tenant_id=tenant_id)
+    return actives.order_by("pk").first()
 
 
 def training_window(

@@ -287,7 +287,7 @@ def capacity_threshold(
     from models_ml.features import FEATURE_NAMES
     from models_ml.scoring import active_model
 
-    loaded = active_model()
+    loaded = active_model(client.tenant_id)
     if loaded is None:
         return None
     features: dict[int, dict] = {}
@@ -337,8 +337,15 @@ def replay_model_train(
     """The product's training (`model_train` with `options`) on the replayed
     orders. After a promotion the product enqueues a re-scoring; with
     `rescore` it runs here and now, otherwise it is skipped (the simulated
-    reviewers only work each day's new cases)."""
-    version = model_train(training_set, model_dir=model_dir, **options)
+    reviewers only work each day's new cases). The replay's orders are one
+    tenant's, the replay client's."""
+    tenant_id = import_client(REPLAY_CLIENT).tenant_id
+    version = model_train(
+        lambda: training_set(tenant_id),
+        tenant_id=tenant_id,
+        model_dir=model_dir,
+        **options,
+    )
     if rescore and version.status == ModelVersion.Status.ACTIVE:
-        orders_rescore(rescore_candidates())
+        orders_rescore(rescore_candidates(tenant_id))
     return version

@@ -58,18 +58,19 @@ def test_training_features_equal_intake_features(client_and_token, active_versio
     send(batch)
     _store_labels_known_before(rows[-1]["created_at"] + 2 * LABEL_DELAY, pending)
 
-    data = training_set()
+    sets = [training_set(client.tenant_id), training_set(other.tenant_id)]
 
-    assert len(data.order_ids) == len(rows)
+    assert [len(d.order_ids) for d in sets] == [200, 100]
     stored = {
         s.order_id: [s.features[name] for name in FEATURE_NAMES]
         for s in Score.objects.all()
     }
-    intake = np.array([stored[i] for i in data.order_ids], dtype=float)
-    recomputed = data.features.to_numpy(dtype=float)
-    np.testing.assert_array_equal(recomputed, intake)
+    for data in sets:
+        intake = np.array([stored[i] for i in data.order_ids], dtype=float)
+        recomputed = data.features.to_numpy(dtype=float)
+        np.testing.assert_array_equal(recomputed, intake)
     # The comparison covers label features too: some are non-zero.
-    assert np.nanmax(data.features["seller_fraud_labels_30d"]) > 0
+    assert np.nanmax(sets[0].features["seller_fraud_labels_30d"]) > 0
     # Both tenants have sellers of the same ids, and neither counted the other's.
     sellers = set(Order.objects.values_list("tenant_id", "seller_id"))
     assert len({seller for _tenant, seller in sellers}) < len(sellers)

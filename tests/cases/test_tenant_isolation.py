@@ -82,12 +82,11 @@ def _a_scores(a_token: str, other: str | None) -> dict:
     return {k: body[k] for k in ("risk_score", "decision", "reasons")}
 
 
-def test_another_tenants_orders_labels_and_outcomes_change_nothing_for_a(
-    active_version,
-):
+def test_another_tenants_orders_labels_and_outcomes_change_nothing_for_a(champion):
     _a, a_token = api_client_create("shop-a")
     _b, b_token = api_client_create("shop-b")
     _a_app, a_app_token = api_client_create("shop-a-app", tenant=_a.tenant)
+    champion(_a.tenant), champion(_b.tenant)
 
     alone = _a_scores(a_token, None)
     beside_b = _a_scores(a_token, b_token)
@@ -102,12 +101,11 @@ def test_another_tenants_orders_labels_and_outcomes_change_nothing_for_a(
     assert "990" not in texts  # B's amounts never reach A's reasons
 
 
-def test_linked_orders_and_entity_pages_show_only_the_tenants_orders(
-    active_version,
-):
+def test_linked_orders_and_entity_pages_show_only_the_tenants_orders(champion):
     a, a_token = api_client_create("shop-a")
     a_app, a_app_token = api_client_create("shop-a-app", tenant=a.tenant)
     b, b_token = api_client_create("shop-b")
+    champion(a.tenant), champion(b.tenant)
     with time_machine.travel(NOW, tick=False):
         _history(_api(a_token), "a", 3, "40.00")
         _history(_api(a_app_token), "app", 2, "40.00")
@@ -124,3 +122,18 @@ def test_linked_orders_and_entity_pages_show_only_the_tenants_orders(
     assert profile.orders_count == 5 and profile.fraud == 0
     assert {o.order.tenant_id for o in profile.orders} == {a.tenant_id}
     assert b_profile.orders_count == 12 and b_profile.fraud == 12
+
+
+def test_a_tenant_without_a_model_of_its_own_is_not_scored_by_anothers(champion):
+    """Models are per tenant: B's champion never scores A's orders."""
+    a, a_token = api_client_create("shop-a")
+    b, _b_token = api_client_create("shop-b")
+    champion(b.tenant)
+
+    response = _api(a_token).post(
+        "/api/v1/orders/", _order("a-1", NOW, "60.00"), format="json"
+    )
+
+    body = response.json()
+    assert (body["risk_score"], body["model_version"]) == (None, None)
+    assert body["decision"] == "review"

@@ -78,6 +78,7 @@ def reviewers() -> tuple[AbstractBaseUser, AbstractBaseUser]:
 @pytest.fixture
 def active() -> ModelVersion:
     version = ModelVersion.objects.create(
+        tenant=TenantFactory(),
         status=ModelVersion.Status.ACTIVE,
         feature_names=["amount", "hour"],
         metrics={"holdout": {"ap": 0.5, "auc": 0.8, "p_at_k": 0.4, "brier": 0.1}},

@@ -181,7 +181,9 @@ def test_drift_says_so_without_an_active_version(lead_client):
 def test_drift_shows_a_version_promoted_after_the_page_was_cached(lead_client):
     lead_client.get("/dashboard/models/", RANGE)  # cached: no active version
     version = ModelVersion.objects.create(
-        status=ModelVersion.Status.ACTIVE, feature_names=["amount"]
+        tenant=TenantFactory(),
+        status=ModelVersion.Status.ACTIVE,
+        feature_names=["amount"],
     )
     for i in range(10):
         order = scored_order(D1 - timedelta(days=5), 0.05 + 0.1 * i, version=version)

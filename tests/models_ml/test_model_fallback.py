@@ -51,7 +51,8 @@ def test_rollback_to_a_version_whose_file_is_missing_is_refused(
 def test_intake_keeps_the_last_good_model_when_the_active_file_breaks(
     active_version, api, tmp_path
 ):
-    assert active_model().version_id == active_version.pk  # loaded: the last good
+    tenant_id = active_version.tenant_id
+    assert active_model(tenant_id).version_id == active_version.pk  # the last good
     broken = tmp_path / "broken.skops"
     broken.write_bytes(b"not a model")
     ModelVersion.objects.filter(pk=active_version.pk).update(status="retired")
@@ -63,7 +64,7 @@ def test_intake_keeps_the_last_good_model_when_the_active_file_breaks(
     assert response.json()["model_version"] == active_version.pk
     health = api.get("/health/").json()
     assert health["status"] == "degraded"
-    assert health["model"]["serving_version"] == active_version.pk
+    assert health["models"] == {"active": 1, "failing": 1}  # no tenant named
 
 
 def test_with_no_good_model_intake_decides_review_and_queues(

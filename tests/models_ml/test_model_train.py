@@ -12,6 +12,7 @@ from cases.services.bulk import import_client, orders_bulk_load
 from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion
 from models_ml.services import TrainingDataError, model_promote, model_train
+from tests.factories import TenantFactory
 
 FAST = {"max_iter": 40}
 
@@ -37,6 +38,15 @@ def _load_labelled_orders(n: int = 1500, seed: int = 2) -> None:
     orders_bulk_load(import_client(), payloads, labels)
 
 
+def _tenant_id() -> int:
+    """The tenant of the imported orders (import_client's)."""
+    return import_client().tenant_id
+
+
+def _load():
+    return training_set(_tenant_id())
+
+
 @pytest.fixture
 def model_dir(settings, tmp_path) -> Path:
     settings.MODEL_DIR = tmp_path
@@ -47,7 +57,7 @@ def model_dir(settings, tmp_path) -> Path:
 def test_first_model_is_trained_saved_and_promoted(model_dir):
     _load_labelled_orders()
 
-    version = model_train(training_set, params=FAST)
+    version = model_train(_load, tenant_id=_tenant_id(), params=FAST)
 
     assert version.status == ModelVersion.Status.ACTIVE
     assert Path(version.artifact_path).parent == model_dir
@@ -59,10 +69,10 @@ def test_first_model_is_trained_saved_and_promoted(model_dir):
 @pytest.mark.django_db
 def test_unchanged_labels_are_not_trained_again(model_dir):
     _load_labelled_orders()
-    model_train(training_set, params=FAST)
+    model_train(_load, tenant_id=_tenant_id(), params=FAST)
 
     with pytest.raises(TrainingDataError, match="no new labels"):
-        model_train(training_set, params=FAST)
+        model_train(_load, tenant_id=_tenant_id(), params=FAST)
 
     assert ModelVersion.objects.filter(status="active").count() == 1
 
@@ -70,9 +80,14 @@ def test_unchanged_labels_are_not_trained_again(model_dir):
 @pytest.mark.django_db
 def test_worse_challenger_is_rejected_and_champion_stays(model_dir):
     _load_labelled_orders()
-    champion = model_train(training_set, params=FAST)
+    champion = model_train(_load, tenant_id=_tenant_id(), params=FAST)
 
-    weak = model_train(training_set, force=True, params={"max_iter": 1, "max_depth": 1})
+    weak = model_train(
+        _load,
+        tenant_id=_tenant_id(),
+        force=True,
+        params={"max_iter": 1, "max_depth": 1},
+    )
 
     assert weak.status == ModelVersion.Status.REJECTED
     assert weak.metrics["holdout"]["ap"] < weak.metrics["champion"]["ap"]
@@ -83,7 +98,7 @@ def test_worse_challenger_is_rejected_and_champion_stays(model_dir):
 @pytest.mark.django_db
 def test_too_few_labels_fail_visibly(model_dir):
     with pytest.raises(TrainingDataError):
-        model_train(training_set)
+        model_train(_load, tenant_id=_tenant_id())
 
     failed = ModelVersion.objects.get()
     assert failed.status == ModelVersion.Status.FAILED
@@ -93,12 +108,13 @@ def test_too_few_labels_fail_visibly(model_dir):
 @pytest.mark.django_db
 def test_a_window_without_holdout_trains_on_the_window_and_promotes(model_dir):
     _load_labelled_orders()
-    data = training_set()
+    data = training_set(_tenant_id())
     start_ms, end_ms = np.quantile(data.created_ts, [0.25, 0.75]).astype(int)
     inside = (data.created_ts >= start_ms) & (data.created_ts < end_ms)
 
     version = model_train(
-        training_set,
+        _load,
+        tenant_id=_tenant_id(),
         params=FAST,
         window=(from_ms(start_ms), from_ms(end_ms)),
         holdout_share=0.0,
@@ -117,8 +133,10 @@ def test_concurrent_promotions_leave_exactly_one_active_version(trained_artifact
     from models_ml.features import FEATURE_NAMES
 
     path, digest, _model = trained_artifact
+    tenant = TenantFactory()
     candidates = [
         ModelVersion.objects.create(
+            tenant=tenant,
             status=ModelVersion.Status.CANDIDATE,
             artifact_path=str(path),
             sha256=digest,
@@ -148,3 +166,35 @@ def test_concurrent_promotions_leave_exactly_one_active_version(trained_artifact
     assert errors == []
     assert ModelVersion.objects.filter(status="active").count() == 1
     assert ModelVersion.objects.filter(status="retired").count() == 9
+
+
+@pytest.mark.django_db
+def test_each_tenant_trains_on_its_own_labels_and_keeps_its_own_champion(
+    model_dir, champion
+):
+    """Another tenant's labels never reach a tenant's training set, and a
+    promotion in one tenant leaves the other's champion active."""
+    _load_labelled_orders(1200, seed=2)  # the import client's tenant
+    other = TenantFactory(name="other")
+    theirs = champion(other)
+    rows = generate_orders(300, seed=9, days=20)
+    payloads = [
+        OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
+        for r in rows
+    ]
+    labels = [
+        (r["order_id"], "fraud", r["created_at"] + timedelta(days=1)) for r in rows
+    ]
+    orders_bulk_load(
+        import_client("other-import", tenant=other), payloads, labels
+    )  # all fraud, on the same ids: a leak would show in the counts
+
+    mine = training_set(_tenant_id())
+    version = model_train(_load, tenant_id=_tenant_id(), params=FAST)
+
+    assert len(mine.order_ids) == 1200
+    assert version.tenant_id == _tenant_id() and version.status == "active"
+    assert version.label_counts == mine.label_counts
+    theirs.refresh_from_db()
+    assert theirs.status == "active"  # the other tenant's champion stays
+    assert len(training_set(other.pk).order_ids) == 300

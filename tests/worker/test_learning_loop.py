@@ -45,7 +45,12 @@ def _history(n: int = 2000) -> list[dict]:
 
 
 def _weak_champion() -> ModelVersion:
-    return model_train(training_set, params={"max_iter": 1, "max_depth": 1})
+    tenant_id = import_client().tenant_id
+    return model_train(
+        lambda: training_set(tenant_id),
+        tenant_id=tenant_id,
+        params={"max_iter": 1, "max_depth": 1},
+    )
 
 
 def test_new_labels_retrain_promote_and_rescore_open_cases(worker, settings):

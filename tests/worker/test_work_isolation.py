@@ -13,7 +13,7 @@ from cases.services.webhooks import webhook_events_emit
 from cases.tasks import model_train
 from models_ml.models import ModelVersion
 from riskreview.celery import app
-from tests.factories import OrderFactory
+from tests.factories import LabelFactory, OrderFactory, TenantFactory
 from tests.worker.conftest import REPO, Worker, wait_for, worker_env
 
 QUEUE_FLAG = re.compile(r"(?:-Q|--queues)[ =\"',]+([a-z,]+)")
@@ -47,6 +47,7 @@ def test_a_hung_webhook_receiver_does_not_delay_a_training(tmp_path, settings):
         for worker in workers:
             worker.start()
         order = OrderFactory()
+        LabelFactory(order=order)  # a tenant with a label: the training runs
         WebhookEndpoint.objects.create(
             client=order.client,
             url=f"http://127.0.0.1:{hung.getsockname()[1]}/hook",
@@ -81,7 +82,9 @@ def test_a_hung_webhook_receiver_does_not_delay_a_training(tmp_path, settings):
 def test_a_training_left_by_a_killed_worker_is_failed_when_a_worker_starts(
     tmp_path, settings
 ):
-    stuck = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
+    stuck = ModelVersion.objects.create(
+        status=ModelVersion.Status.TRAINING, tenant=TenantFactory()
+    )
     worker = Worker(worker_env(tmp_path, settings), tmp_path / "w.log", "training")
     try:
         worker.start()

@@ -1,13 +1,18 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.services.rescoring import orders_rescore, rescore_candidates
-from cases.services.training import model_retrain
+from cases.services.training import model_retrain, tenants_with_labels
 from models_ml.models import ModelVersion
 from models_ml.services import TrainingDataError
+from tenants.models import Tenant
+from tenants.services import tenant_find
 
 
 class Command(BaseCommand):
-    help = "Train a challenger on all labels; promote it if it beats the champion."
+    help = (
+        "Train a challenger per tenant on that tenant's labels; promote it if it "
+        "beats the tenant's champion."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -16,27 +21,61 @@ class Command(BaseCommand):
         parser.add_argument(
             "--unless-active",
             action="store_true",
-            help="Do nothing when a model is already active (make run).",
+            help="Skip a tenant that already has an active model (make run).",
+        )
+        parser.add_argument(
+            "--tenant", help="Only this tenant (name or slug); default: every one."
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        active = ModelVersion.objects.filter(status="active").first()
-        if options["unless_active"] and active is not None:
-            self.stdout.write(f"Model v{active.pk} is active: not training.")
-            return
+        if options["tenant"] is not None:
+            tenant = tenant_find(str(options["tenant"]))
+            if tenant is None:
+                raise CommandError(f"no tenant named {options['tenant']!r}")
+            tenants = [tenant]
+        else:
+            with_models = ModelVersion.objects.filter(status="active").values("tenant")
+            tenants = sorted(
+                {*tenants_with_labels(), *Tenant.objects.filter(pk__in=with_models)},
+                key=lambda t: t.pk,
+            )
+        if not tenants:
+            raise CommandError("no labelled orders in any tenant: nothing to train on")
+        failures = [
+            self._train(
+                tenant,
+                force=bool(options["force"]),
+                skip=bool(options["unless_active"]),
+            )
+            for tenant in tenants
+        ]
+        if all(failures):
+            raise CommandError("; ".join(f for f in failures if f))
+
+    def _train(self, tenant: Tenant, *, force: bool, skip: bool) -> str:
+        """Train one tenant; a message when it ends with no active model."""
+        actives = ModelVersion.objects.filter(tenant=tenant, status="active")
+        active = actives.first()
+        if skip and active is not None:
+            self.stdout.write(f"{tenant}: model v{active.pk} is active: not training.")
+            return ""
         try:
-            version = model_retrain(force=bool(options["force"]))
+            version = model_retrain(tenant.pk, force=force)
         except TrainingDataError as exc:
-            active = ModelVersion.objects.filter(status="active").first()
+            active = actives.first()
             if active is None:
-                raise CommandError(str(exc)) from exc
-            self.stdout.write(f"Not trained: {exc}. Active model stays v{active.pk}.")
-            return
+                return f"{tenant}: {exc}"
+            self.stdout.write(
+                f"{tenant}: not trained: {exc}. Active model stays v{active.pk}."
+            )
+            return ""
         holdout = version.metrics.get("holdout") or {}
         self.stdout.write(
-            f"Model v{version.pk}: {version.status} ({version.promotion_reason}); "
+            f"{tenant}: model v{version.pk}: {version.status} "
+            f"({version.promotion_reason}); "
             f"holdout AP {holdout.get('ap')}, AUC {holdout.get('auc')}"
         )
         if version.status == ModelVersion.Status.ACTIVE:
-            scored = orders_rescore(rescore_candidates())
-            self.stdout.write(f"Re-scored {scored} open or recent orders.")
+            scored = orders_rescore(rescore_candidates(tenant.pk))
+            self.stdout.write(f"{tenant}: re-scored {scored} open or recent orders.")
+        return ""

@@ -18,9 +18,10 @@ def _api(token: str) -> APIClient:
 
 
 @pytest.fixture
-def a_and_b(active_version):
+def a_and_b(champion):
     a, a_token = api_client_create("shop-a")
-    _b, b_token = api_client_create("shop-b")
+    b, b_token = api_client_create("shop-b")
+    champion(a.tenant), champion(b.tenant)
     a_api, b_api = _api(a_token), _api(b_token)
     created = a_api.post(
         "/api/v1/orders/",

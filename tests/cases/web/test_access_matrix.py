@@ -248,7 +248,9 @@ def world(request, settings) -> tuple[Client, dict]:
         "membership": acting.membership.pk if acting else other.membership.pk,
         "label": label.pk,
         "auditevent": AuditEvent.objects.first().pk,
-        "modelversion": ModelVersion.objects.create(status="candidate").pk,
+        "modelversion": ModelVersion.objects.create(
+            tenant=TenantFactory(), status="candidate"
+        ).pk,
         "user": other.pk,
         "user_ct": ContentType.objects.get_for_model(other).pk,
         "group": Group.objects.get(name="reviewer").pk,

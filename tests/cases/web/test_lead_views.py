@@ -92,7 +92,7 @@ def test_labels_read_in_words(make_case, reviewer, lead, settings):
 
 
 def test_make_active_asks_for_confirmation(lead):
-    ModelVersion.objects.create(status="retired")
+    ModelVersion.objects.create(tenant=TenantFactory(), status="retired")
     html = _signed_in(lead).get("/models/").content.decode()
     assert "data-confirm=" in html
 

@@ -115,3 +115,17 @@ def test_an_entity_page_through_another_tenants_client_is_404(reviewer, foreign_
     )
 
     assert response.status_code == 404
+
+
+def test_the_models_page_lists_and_rolls_back_the_tenants_versions_only(lead, champion):
+    mine = champion(TenantFactory())
+    theirs = champion(TenantFactory(name="other"))
+    client = _signed_in(lead)
+
+    page = client.get("/models/")
+    response = client.post(f"/models/{theirs.pk}/rollback/")
+
+    assert [v.pk for v in page.context["versions"]] == [mine.pk]
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == "active"

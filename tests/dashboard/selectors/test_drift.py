@@ -17,6 +17,7 @@ from tests.dashboard.data import (
     label,
     scored_order,
 )
+from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +81,11 @@ def test_feature_drift_per_feature_of_the_active_version(active):
 
 
 def test_active_version_is_none_without_one():
-    ModelVersion.objects.create(status=ModelVersion.Status.RETIRED)
+    ModelVersion.objects.create(
+        tenant=TenantFactory(), status=ModelVersion.Status.RETIRED
+    )
 
-    assert drift.active_version() is None
+    assert drift.active_version(None) is None
 
 
 def test_training_window_ends_at_the_newest_labelled_order_before_training(active):
@@ -105,8 +108,12 @@ def test_drift_reference_is_empty_when_the_training_window_has_no_scores(active)
 
 
 def test_model_version_metrics_holdout_and_live(active):
-    retired = ModelVersion.objects.create(status=ModelVersion.Status.RETIRED)
-    ModelVersion.objects.create(status=ModelVersion.Status.FAILED)
+    retired = ModelVersion.objects.create(
+        tenant=TenantFactory(), status=ModelVersion.Status.RETIRED
+    )
+    ModelVersion.objects.create(
+        tenant=TenantFactory(), status=ModelVersion.Status.FAILED
+    )
     fraud = scored_order(D1, 0.9, version=active)
     label(fraud, "fraud", "chargeback")
     scored_order(D1, 0.2, version=active)
