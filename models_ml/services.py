@@ -373,6 +373,8 @@ _SCORE_COLUMNS = (
     "features",
     "base_value",
     "contributions",
+    "model_decision",
+    "rule_hits",
     "created_at",
 )
 
@@ -402,6 +404,8 @@ def scores_save(scores: list[Score]) -> None:
                     Jsonb(s.features),
                     s.base_value,
                     None if s.contributions is None else Jsonb(s.contributions),
+                    s.model_decision,
+                    Jsonb(s.rule_hits),
                     now,
                 )
             )

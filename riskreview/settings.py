@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tenants",
     "cases",
     "models_ml",
+    "rules",
     "dashboard",
     "lab",
 ]

@@ -11,7 +11,7 @@ from cases.models import ApiClient, Case, Order
 from cases.schemas import OrderIn
 from cases.services.db_retry import is_retryable, retry_pause
 from cases.services.opening import cases_open, openings_for_review
-from cases.services.scoring import orders_score
+from cases.services.scoring import orders_decide
 from models_ml.feature_state import orders_record
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -86,7 +86,7 @@ def _ingest_once(
     ]
     by_id: dict[str, IntakeResult] = {}
     if fresh:
-        scores = orders_score(
+        scores = orders_decide(
             fresh, policy, explain=lambda d: explain_all or d != Score.Decision.APPROVE
         )
         with transaction.atomic():

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cases.models import AuditEvent, Case, Order
 from cases.services.audit import audit_event
 from models_ml.models import Score
+from rules.engine import hits_boost
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,15 @@ def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
 
 
 def openings_for_review(scores: Sequence[Score]) -> list[CaseOpening]:
-    """A high-risk case (no-model case when unscored) for every score whose
-    decision is review."""
+    """A case for every score whose decision is review: a rule case when a
+    review rule sent it (the model approved), else high-risk (no-model when
+    unscored). Boost rules add to the priority."""
     return [
         CaseOpening(
             order_id=s.order.pk,
             probability=s.probability,
-            queue_reason=(
-                Case.QueueReason.HIGH_RISK
-                if s.probability is not None
-                else Case.QueueReason.NO_MODEL
-            ),
-            priority=case_priority(s.probability, float(s.order.amount)),
+            queue_reason=_queue_reason(s),
+            priority=score_priority(s),
             top_reason=case_top_reason(s),
             tenant_id=s.order.tenant_id,
         )
@@ -77,8 +76,36 @@ def openings_for_review(scores: Sequence[Score]) -> list[CaseOpening]:
     ]
 
 
+def _queue_reason(score: Score) -> str:
+    if any(h.get("decided") for h in score.rule_hits or []):
+        return Case.QueueReason.RULE
+    if score.probability is None:
+        return Case.QueueReason.NO_MODEL
+    return Case.QueueReason.HIGH_RISK
+
+
+def score_priority(score: Score) -> float:
+    """The priority of the score's case: expected loss plus rule boosts."""
+    base = case_priority(score.probability, float(score.order.amount))
+    return round(base + hits_boost(score.rule_hits or []), 4)
+
+
+def rule_reasons(score: Score | None) -> list[dict[str, Any]]:
+    """The rules and list entries that matched, as the API, the case page and
+    webhooks show them beside the SHAP reasons."""
+    keys = ("kind", "action", "id", "name", "list", "entity_type", "text", "decided")
+    return [
+        {k: hit[k] for k in keys if k in hit}
+        for hit in (score.rule_hits if score is not None else None) or []
+    ]
+
+
 def case_top_reason(score: Score) -> str:
-    """The strongest reason pushing towards fraud, for the queue's column."""
+    """The strongest reason: the rule or list entry that decided, else the
+    strongest SHAP reason pushing towards fraud, for the queue's column."""
+    for hit in score.rule_hits or []:
+        if hit.get("decided"):
+            return str(hit["text"])[:200]
     for reason in score.contributions or []:
         if reason["contribution"] > 0:
             return reason["text"][:200]

@@ -10,12 +10,13 @@ from django.db.models import Max
 
 from cases.models import Case, Order
 from cases.services.opening import (
-    case_priority,
     case_top_reason,
     cases_open,
     openings_for_review,
+    rule_reasons,
+    score_priority,
 )
-from cases.services.scoring import orders_score
+from cases.services.scoring import orders_decide
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -84,7 +85,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = orders_score(orders, policy, explain=lambda d: d != Score.Decision.APPROVE)
+    scores = orders_decide(orders, policy, explain=lambda d: d != Score.Decision.APPROVE)
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)
@@ -93,9 +94,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
         for score in scores:
             case = cases.get(score.order.pk)
             if case is not None and case.status in Case.PENDING:
-                case.priority = case_priority(
-                    score.probability, float(score.order.amount)
-                )
+                case.priority = score_priority(score)
                 case.probability = score.probability
                 case.top_reason = case_top_reason(score)
                 changed.append(case)
@@ -109,6 +108,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
                         "decision": score.decision,
                         "risk_score": score.probability,
                         "model_version": score.model_version_id,
+                        "rule_reasons": rule_reasons(score),
                     },
                 )
         Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
