@@ -121,6 +121,7 @@ def decision_combine(model_decision: str, hits: list[dict[str, Any]]) -> str:
     by_action: dict[str, list[dict[str, Any]]] = {}
     for hit in hits:
         by_action.setdefault(hit["action"], []).append(hit)
+    decision: str
     if "allow" in by_action:
         deciders, decision = by_action["allow"], Score.Decision.APPROVE
     elif "decline" in by_action:

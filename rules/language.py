@@ -6,9 +6,12 @@ reads the variables it is given and nothing else. What a rule may read is the
 catalogue below, and nothing else: the order's fields, its features (the
 names the explanations use), the model's score and list membership.
 
-Numbers that have no value (a feature without history, the score when the
-tenant has no model yet) are NaN, so every comparison with them is false and
-a rule on them simply does not match; `has_score` says whether there is one.
+Numbers that have no value (a feature without history, such as a fraud rate
+with no labels in its window, or the score when the tenant has no model yet)
+are null. Comparing null with a number is an error in CEL: the rule is then
+skipped for that order and counted (`Rule.run_errors`), unless the rule
+guards it (`has_score && score > 0.8`, `customer_fraud_rate_7d != null &&
+…`: CEL's && and || absorb an error when the other side decides).
 An e-mail is compared in lower case, as lists store it.
 """
 
@@ -53,7 +56,7 @@ ORDER_VARIABLES: dict[str, str] = {
 }
 FEATURE_VARIABLES = [f for f in FEATURE_NAMES if f not in ORDER_VARIABLES]
 OTHER_VARIABLES: dict[str, str] = {
-    "score": "double (NaN without a model)",
+    "score": "double (null without a model)",
     "has_score": "bool",
     "block": "map: block.card, block.email, block.device, block.ip, "
     "block.customer, block.seller (bool)",
@@ -63,10 +66,41 @@ VARIABLES = frozenset([*ORDER_VARIABLES, *FEATURE_VARIABLES, *OTHER_VARIABLES])
 # CEL's standard functions that the interpreter provides (operators such as
 # _>_ and @in are always allowed).
 FUNCTIONS = frozenset(
-    """size contains startsWith endsWith matches int uint double string bool
-    bytes timestamp duration has all exists exists_one map filter type dyn max
-    min getFullYear getMonth getDayOfMonth getDate getDayOfWeek getDayOfYear
-    getHours getMinutes getSeconds getMilliseconds""".split()
+    [
+        "size",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "matches",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bool",
+        "bytes",
+        "timestamp",
+        "duration",
+        "has",
+        "all",
+        "exists",
+        "exists_one",
+        "map",
+        "filter",
+        "type",
+        "dyn",
+        "max",
+        "min",
+        "getFullYear",
+        "getMonth",
+        "getDayOfMonth",
+        "getDate",
+        "getDayOfWeek",
+        "getDayOfYear",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getMilliseconds",
+    ]
 )
 _POSITION = re.compile(r"<input>:(\d+):(\d+): ([^\n]*)")
 _MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(\w+)")
@@ -74,6 +108,10 @@ _MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*
 
 class RuleRuntimeError(Exception):
     """A rule could not be evaluated on one order (type mismatch, missing key)."""
+
+    def __init__(self, message: str, *, missing_key: bool = False) -> None:
+        super().__init__(message)
+        self.missing_key = missing_key
 
 
 @dataclass(frozen=True)
@@ -91,9 +129,7 @@ def _position(source: str, name: str) -> tuple[int, int]:
 
 
 def _error(line: int, column: int, message: str) -> ValidationError:
-    return ValidationError(
-        {"expression": [f"Line {line}, column {column}: {message}"]}
-    )
+    return ValidationError({"expression": [f"Line {line}, column {column}: {message}"]})
 
 
 @lru_cache(maxsize=4096)
@@ -136,7 +172,8 @@ def rule_compile(expression: str) -> Compiled:
         try:
             rule_evaluate(compiled, sample)
         except RuleRuntimeError as exc:
-            raise _error(1, 1, f"Type error: {exc}") from None
+            if not exc.missing_key:  # attributes differ from order to order
+                raise _error(1, 1, f"Type error: {exc}") from None
     return compiled
 
 
@@ -148,7 +185,9 @@ def rule_evaluate(compiled: Compiled, context: Mapping[str, Any]) -> bool:
             {k: context[k] for k in compiled.variables if k in context}
         )
     except Exception as exc:  # the interpreter raises several kinds
-        raise RuleRuntimeError(_short(exc)) from None
+        raise RuleRuntimeError(
+            _short(exc), missing_key=isinstance(exc, KeyError)
+        ) from None
     if not isinstance(result, bool):
         raise RuleRuntimeError(
             f"a rule must be true or false; this one gave {type(result).__name__}"
@@ -163,8 +202,11 @@ def _short(exc: Exception) -> str:
     return text[:300]
 
 
-def _number(value: Any) -> float:
-    return math.nan if value is None else float(value)
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
 
 
 def order_context(
@@ -190,7 +232,7 @@ def order_context(
         elif name == "score":
             context[name] = _number(score)
         elif name == "has_score":
-            context[name] = score is not None and not math.isnan(score)
+            context[name] = _number(score) is not None
         elif name in ("block", "allow"):
             context[name] = {t: (name, t) in on for t in ENTITY_TYPES}
         else:

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0014_tenants'),
+        ("cases", "0014_tenants"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='queue_reason',
-            field=models.CharField(choices=[('high_risk', 'High expected loss'), ('exploration', 'Model uncertain'), ('audit', 'Random audit'), ('no_model', 'No model yet'), ('rule', 'Rule')], max_length=12),
+            model_name="case",
+            name="queue_reason",
+            field=models.CharField(
+                choices=[
+                    ("high_risk", "High expected loss"),
+                    ("exploration", "Model uncertain"),
+                    ("audit", "Random audit"),
+                    ("no_model", "No model yet"),
+                    ("rule", "Rule"),
+                ],
+                max_length=12,
+            ),
         ),
     ]

@@ -85,7 +85,9 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = orders_decide(orders, policy, explain=lambda d: d != Score.Decision.APPROVE)
+    scores = orders_decide(
+        orders, policy, explain=lambda d: d != Score.Decision.APPROVE
+    )
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)

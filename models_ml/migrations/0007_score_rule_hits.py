@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('models_ml', '0004_model_version_tenant'),
+        ("models_ml", "0004_model_version_tenant"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='score',
-            name='model_decision',
+            model_name="score",
+            name="model_decision",
             field=models.CharField(blank=True, max_length=8),
         ),
         migrations.AddField(
-            model_name='score',
-            name='rule_hits',
+            model_name="score",
+            name="rule_hits",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

@@ -6,78 +6,225 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_admin_role_permissions'),
+        ("tenants", "0002_admin_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('expression', models.TextField(help_text='A CEL expression that is true or false.')),
-                ('action', models.CharField(choices=[('allow', "Allow (approve, skip the model's decision)"), ('decline', 'Decline'), ('review', 'Send to review'), ('boost', 'Boost queue priority')], max_length=8)),
-                ('boost', models.FloatField(default=0, help_text="Added to a case's priority (boost rules only).")),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('disabled', 'Disabled')], default='draft', max_length=8)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('run_errors', models.PositiveIntegerField(default=0, help_text='Orders on which the rule failed and was skipped.')),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "expression",
+                    models.TextField(
+                        help_text="A CEL expression that is true or false."
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("allow", "Allow (approve, skip the model's decision)"),
+                            ("decline", "Decline"),
+                            ("review", "Send to review"),
+                            ("boost", "Boost queue priority"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "boost",
+                    models.FloatField(
+                        default=0,
+                        help_text="Added to a case's priority (boost rules only).",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("disabled", "Disabled"),
+                        ],
+                        default="draft",
+                        max_length=8,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "run_errors",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Orders on which the rule failed and was skipped.",
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RuleVersion',
+            name="RuleVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('expression', models.TextField()),
-                ('action', models.CharField(choices=[('allow', "Allow (approve, skip the model's decision)"), ('decline', 'Decline'), ('review', 'Send to review'), ('boost', 'Boost queue priority')], max_length=8)),
-                ('boost', models.FloatField(default=0)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('disabled', 'Disabled')], max_length=8)),
-                ('changed_by', models.CharField(max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='rules.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("expression", models.TextField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("allow", "Allow (approve, skip the model's decision)"),
+                            ("decline", "Decline"),
+                            ("review", "Send to review"),
+                            ("boost", "Boost queue priority"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("boost", models.FloatField(default=0)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("disabled", "Disabled"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("changed_by", models.CharField(max_length=150)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="rules.rule",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ListEntry',
+            name="ListEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('block', 'Block'), ('allow', 'Allow')], max_length=5)),
-                ('entity_type', models.CharField(choices=[('card', 'Card'), ('email', 'Email'), ('device', 'Device'), ('ip', 'IP address or range'), ('customer', 'Customer'), ('seller', 'Seller')], max_length=8)),
-                ('value', models.CharField(max_length=255)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True)),
-                ('added_by', models.CharField(help_text='user:<name>, client:<name>', max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("block", "Block"), ("allow", "Allow")], max_length=5
+                    ),
+                ),
+                (
+                    "entity_type",
+                    models.CharField(
+                        choices=[
+                            ("card", "Card"),
+                            ("email", "Email"),
+                            ("device", "Device"),
+                            ("ip", "IP address or range"),
+                            ("customer", "Customer"),
+                            ("seller", "Seller"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("value", models.CharField(max_length=255)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "added_by",
+                    models.CharField(
+                        help_text="user:<name>, client:<name>", max_length=150
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'list entries',
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'value', 'entity_type', 'kind'), name='list_entry_once')],
+                "verbose_name_plural": "list entries",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "value", "entity_type", "kind"),
+                        name="list_entry_once",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='rule',
-            index=models.Index(fields=['tenant', 'state'], name='rules_rule_tenant__5bd1d5_idx'),
+            model_name="rule",
+            index=models.Index(
+                fields=["tenant", "state"], name="rules_rule_tenant__5bd1d5_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rule',
-            constraint=models.UniqueConstraint(fields=('tenant', 'name'), name='rule_name_once'),
+            model_name="rule",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "name"), name="rule_name_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.UniqueConstraint(fields=('rule', 'number'), name='rule_version_once'),
+            model_name="ruleversion",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "number"), name="rule_version_once"
+            ),
         ),
     ]
