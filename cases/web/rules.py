@@ -27,6 +27,7 @@ class RuleForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea({"rows": 2}))
     expression = forms.CharField(
         max_length=2000,
+        strip=False,  # positions in errors are the ones the lead typed
         widget=forms.Textarea({"rows": 4, "spellcheck": "false", "class": "code"}),
     )
     action = forms.ChoiceField(choices=Rule.Action.choices)
