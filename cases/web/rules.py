@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,10 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.exception_handlers import error_message
+from cases.models import ReasonCode
 from cases.services.backtest import rule_backtest
+from cases.services.group import case_group, cases_decide_together
 from cases.services.review import actor_name
 from cases.services.rules import order_entity_block, rule_create, rule_update
-from cases.web.views import _get_case, lead_required, reviewer_required
+from cases.web.views import _errors_text, _get_case, lead_required, reviewer_required
 from riskreview.http import AuthenticatedHttpRequest
 from rules.language import FEATURE_VARIABLES, ORDER_VARIABLES, OTHER_VARIABLES
 from rules.models import Rule
@@ -128,4 +132,48 @@ def case_block(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{label} {entry.value} is on the block list.")
     else:
         messages.info(request, f"{label} {entry.value} was already on the block list.")
+    return redirect("cases:detail", pk=case.pk)
+
+
+class GroupDecisionForm(forms.Form):
+    cases = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    value = forms.ChoiceField(
+        choices=[("fraud", "Fraud"), ("legitimate", "Legitimate")]
+    )
+    reasons = forms.MultipleChoiceField(choices=[], required=False)
+    note = forms.CharField(max_length=2000, required=False)
+
+    def __init__(self, data: Any, *, case_ids: list[int], codes: list[str]) -> None:
+        super().__init__(data)
+        self.fields["cases"].choices = [(i, i) for i in case_ids]  # type: ignore[attr-defined]
+        self.fields["reasons"].choices = [(c, c) for c in codes]  # type: ignore[attr-defined]
+
+
+@require_POST
+@login_required
+@reviewer_required
+def case_group_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Decide the chosen cases of this case's group together."""
+    case = _get_case(request, pk)
+    allowed = [case.pk, *(m.case.pk for m in case_group(case))]
+    codes = list(ReasonCode.objects.filter(active=True).values_list("code", flat=True))
+    form = GroupDecisionForm(request.POST, case_ids=allowed, codes=codes)
+    if not form.is_valid():
+        messages.error(request, _errors_text(form))
+        return redirect("cases:detail", pk=case.pk)
+    data = form.cleaned_data
+    try:
+        result = cases_decide_together(
+            data["cases"],
+            request.user,
+            value=data["value"],
+            reasons=data["reasons"],
+            note=data["note"],
+        )
+    except ValidationError as exc:
+        messages.error(request, error_message(exc))
+        return redirect("cases:detail", pk=case.pk)
+    messages.success(request, f"{len(result.decided)} case(s) decided {data['value']}.")
+    for case_id, why in sorted(result.refused.items()):
+        messages.warning(request, f"Case {case_id} left alone: {why}")
     return redirect("cases:detail", pk=case.pk)

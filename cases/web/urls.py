@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/<int:pk>/notes/", review.case_note_view, name="note"),
     path("cases/undo/", review.case_undo_view, name="undo"),
     path("cases/<int:pk>/block/", rules.case_block, name="block"),
+    path("cases/<int:pk>/group/", rules.case_group_decide, name="group-decide"),
     path("rules/", rules.rule_list, name="rules"),
     path("rules/new/", rules.rule_edit, name="rule-new"),
     path("rules/<int:pk>/", rules.rule_edit, name="rule"),

@@ -94,6 +94,12 @@ ACCESS = {
     "cases/<int:pk>/block/": _web(
         "POST", "/cases/{case}/block/", "/cases/{case}/", data={"entity_type": "card"}
     ),
+    "cases/<int:pk>/group/": _web(
+        "POST",
+        "/cases/{case}/group/",
+        "/cases/{case}/",
+        data={"cases": "{case}", "value": "fraud", "reasons": "other"},
+    ),
     "rules/": _web("GET", "/rules/", 403, 200),
     "rules/new/": _web("GET", "/rules/new/", 403, 200),
     "rules/<int:pk>/": _web("GET", "/rules/{rule}/", 403, 200),

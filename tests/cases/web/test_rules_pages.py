@@ -102,3 +102,22 @@ def test_the_case_page_names_the_rules_that_matched(reviewer, make_case):
 
     assert "Rule &#x27;Card abroad&#x27; matched → review (decided)" in page
     assert 'data-shortcut="B"' in page
+
+
+def test_a_group_decision_from_the_case_page(reviewer, make_case, settings):
+    settings.QA_SHARE = 0
+    case = make_case(card_fingerprint="fp-burst")
+    other = make_case(card_fingerprint="fp-burst")
+    client = _signed_in(reviewer)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    response = client.post(
+        f"/cases/{case.pk}/group/",
+        {"cases": [case.pk, other.pk], "value": "fraud", "reasons": ["other"]},
+    )
+
+    assert 'id="group-form"' in page
+    assert response.status_code == 302
+    assert {
+        c.status for c in type(case).objects.filter(pk__in=[case.pk, other.pk])
+    } == {"decided"}
