@@ -180,10 +180,15 @@ def rule_compile(expression: str) -> Compiled:
 def rule_evaluate(compiled: Compiled, context: Mapping[str, Any]) -> bool:
     """True or false for one order's context (`order_context`); anything else,
     or any failure, raises RuleRuntimeError."""
+    return rule_execute(
+        compiled, {k: context[k] for k in compiled.variables if k in context}
+    )
+
+
+def rule_execute(compiled: Compiled, variables: dict[str, Any]) -> bool:
+    """`rule_evaluate` on exactly the variables the rule reads."""
     try:
-        result = compiled.program.execute(
-            {k: context[k] for k in compiled.variables if k in context}
-        )
+        result = compiled.program.execute(variables)
     except Exception as exc:  # the interpreter raises several kinds
         raise RuleRuntimeError(
             _short(exc), missing_key=isinstance(exc, KeyError)
@@ -224,20 +229,32 @@ def order_context(
     when None. Live intake and the backtest both build contexts here.
     """
     names = VARIABLES if wanted is None else set(wanted)
-    context: dict[str, Any] = {}
     on = set(listed)
+    context: dict[str, Any] = {}
     for name in names:
         if name in ORDER_VARIABLES:
             context[name] = _field(name, fields.get(name))
-        elif name == "score":
-            context[name] = _number(score)
-        elif name == "has_score":
-            context[name] = _number(score) is not None
+        elif name in ("score", "has_score"):
+            context[name] = variable_value(name, score)
         elif name in ("block", "allow"):
-            context[name] = {t: (name, t) in on for t in ENTITY_TYPES}
+            context[name] = variable_value(name, on)
         else:
             context[name] = _number(features.get(name))
     return context
+
+
+def variable_value(name: str, value: Any, **_: Any) -> Any:
+    """One variable's value as rules see it, from its raw value: an order
+    field's, a feature's, the score (for `score` and `has_score`), or the
+    order's (kind, entity type) list pairs (for `block` and `allow`)."""
+    if name in ORDER_VARIABLES:
+        return _field(name, value)
+    if name == "has_score":
+        return _number(value) is not None
+    if name in ("block", "allow"):
+        pairs = set(value)
+        return {t: (name, t) in pairs for t in ENTITY_TYPES}
+    return _number(value)
 
 
 def _field(name: str, value: Any) -> Any:

@@ -1,12 +1,15 @@
 """Backtest: what a rule would have done on the tenant's stored orders.
 
 The orders of the last N days (of order time, ending at the tenant's newest
-order: replays and demos live in the past) are read in bulk; their features
-come from the offline backfill (`build_features`, the training set's
-computation, equal to intake's online features by the parity test), their
-score is their latest stored score, list membership is today's lists. The
-rule is evaluated on the same contexts intake builds (`order_context`), so a
-rule hits in the backtest exactly the orders it then hits live.
+order: replays and demos live in the past) are read in bulk, only the
+columns the rules read (`datasets.orders_columns`, COPY on PostgreSQL);
+their features come from the offline backfill (`build_features`, the
+training set's computation, equal to intake's online features by the parity
+test), their score is their latest stored score, list membership is today's
+lists. Each order's variables are converted as intake converts them
+(`rules.language.variable_value`) and the rule is evaluated on them, with
+results memoised per distinct tuple of values (CEL is pure). Truth, model
+decisions, overlap and samples are then read for the hits only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import numpy as np
 from django.db.models import Max
 
-from cases.datasets import stored_tables
+from cases.datasets import orders_columns, stored_tables
 from cases.models import Order
 from cases.truth import truth_expression
 from models_ml.features import HISTORY_COLUMNS, build_features
@@ -31,15 +34,15 @@ from rules.language import (
     ORDER_VARIABLES,
     Compiled,
     RuleRuntimeError,
-    order_context,
     rule_compile,
-    rule_evaluate,
+    rule_execute,
+    variable_value,
 )
 from rules.lists import ENTITY_FIELDS, listed_pairs, orders_listed
 
 MAX_DAYS = 90
 SAMPLE_SIZE = 20
-_LIST_BATCH = 2000
+_BATCH = 2000
 
 
 @dataclass
@@ -83,84 +86,90 @@ def rule_backtest(
     compiled = rule_compile(expression)
     days = max(1, min(int(days), MAX_DAYS))
     result = BacktestResult(days=days)
-    orders = Order.objects.filter(tenant_id=tenant_id)
-    newest = orders.aggregate(newest=Max("created_at"))["newest"]
+    newest = Order.objects.filter(tenant_id=tenant_id).aggregate(
+        newest=Max("created_at")
+    )["newest"]
     if newest is None:
         return result
-    window = orders.filter(created_at__gte=newest - timedelta(days=days))
     others = [
         r
         for r in active_rules([tenant_id]).get(tenant_id, [])
         if r.id != exclude_rule_id
     ]
     wanted = set(compiled.variables).union(*(r.compiled.variables for r in others))
-    reads = {"order_id", "amount", "currency", "created_at"}
-    reads |= wanted & set(ORDER_VARIABLES)
+    reads = {"amount"} | (wanted & set(ORDER_VARIABLES))
     if wanted & {"block", "allow"}:
         reads |= set(ENTITY_FIELDS.values())
-    fields = sorted(reads)
-    rows = list(
-        window.order_by("id")
-        .annotate(truth=truth_expression())
-        .values_list("id", "tenant_id", "truth", *fields)
-    )
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    result.orders = len(rows)
-    features = _features(tenant_id, ids, wanted)
-    scores = _latest_scores(window)
-    listed = _listed(rows, fields) if wanted & {"block", "allow"} else None
+    ids, raw = orders_columns(tenant_id, newest - timedelta(days=days), sorted(reads))
+    result.orders = len(ids)
+    columns = _variables(tenant_id, ids, raw, wanted)
+    hits = _evaluate(compiled, columns, range(len(ids)), result)
+    result.hit_ids = [int(ids[i]) for i in hits]
+    result.hits = len(hits)
+    result.amount = round(sum(raw["amount"][i] for i in hits), 2)
     overlap: Counter[str] = Counter()
-    by_model: Counter[str] = Counter()
-    for i, row in enumerate(rows):
-        values = dict(zip(fields, row[3:], strict=True))
-        probability, model_decision = scores.get(row[0], (None, ""))
-        context = order_context(
-            values,
-            {name: column[i] for name, column in features.items()},
-            probability,
-            listed[i] if listed is not None else (),
-            wanted,
-        )
-        if not _matches(compiled, context, result):
-            continue
-        result.hits += 1
-        result.hit_ids.append(row[0])
-        truth = row[2]
-        result.fraud += truth == "fraud"
-        result.legitimate += truth == "legitimate"
-        result.unlabelled += truth is None
-        result.amount += float(values["amount"])
-        by_model[model_decision or "none"] += 1
-        for other in others:
-            if _matches(other.compiled, context, None):
-                overlap[other.name] += 1
-        if len(result.samples) < SAMPLE_SIZE:
-            result.samples.append(
-                {
-                    "order_id": values["order_id"],
-                    "created_at": values["created_at"].isoformat(),
-                    "amount": str(values["amount"]),
-                    "currency": values["currency"],
-                    "truth": truth,
-                    "risk_score": probability,
-                    "model_decision": model_decision,
-                }
-            )
-    result.amount = round(result.amount, 2)
-    result.by_model_decision = dict(by_model)
-    result.overlap = overlap.most_common()
+    for other in others:
+        overlap[other.name] = len(_evaluate(other.compiled, columns, hits, None))
+    result.overlap = [(n, c) for n, c in overlap.most_common() if c]
+    _describe_hits(result)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
-def _matches(compiled: Compiled, context: dict[str, Any], result: Any) -> bool:
-    try:
-        return rule_evaluate(compiled, context)
-    except RuleRuntimeError as exc:
-        if result is not None:
+def _evaluate(
+    compiled: Compiled,
+    columns: dict[str, list[Any]],
+    rows: Any,
+    result: BacktestResult | None,
+) -> list[int]:
+    """The rows (indices) on which the rule is true; failures counted on
+    `result`. Results are memoised per tuple of values when they hash."""
+    names = sorted(compiled.variables)
+    picked = [columns[n] for n in names]
+    memo: dict[tuple, bool | str] = {}
+    hits = []
+    for i in rows:
+        values = tuple(column[i] for column in picked)
+        try:
+            outcome = memo.get(values)
+        except TypeError:  # a map (attributes, lists): not hashable
+            outcome, values = None, ()
+        if outcome is None:
+            row = values or tuple(column[i] for column in picked)
+            try:
+                outcome = rule_execute(compiled, dict(zip(names, row, strict=True)))
+            except RuleRuntimeError as exc:
+                outcome = str(exc)
+            if values:
+                memo[values] = outcome
+        if outcome is True:
+            hits.append(i)
+        elif outcome is not False and result is not None:
             result.errors += 1
-            result.first_error = result.first_error or str(exc)
-        return False
+            result.first_error = result.first_error or str(outcome)
+    return hits
+
+
+def _variables(
+    tenant_id: int, ids: np.ndarray, raw: dict[str, list[Any]], wanted: set[str]
+) -> dict[str, list[Any]]:
+    """Each wanted variable as a column of values, converted as intake does."""
+    columns: dict[str, list[Any]] = {}
+    for name in wanted & set(ORDER_VARIABLES):
+        columns[name] = [variable_value(name, v) for v in raw[name]]
+    features = _features(tenant_id, ids, wanted)
+    for name, values in features.items():
+        columns[name] = [variable_value(name, v) for v in values]
+    if wanted & {"score", "has_score"}:
+        scores = _latest(ids, "probability")
+        probabilities = [scores.get(int(i)) for i in ids]
+        columns["score"] = [variable_value("score", p) for p in probabilities]
+        columns["has_score"] = [variable_value("has_score", p) for p in probabilities]
+    if wanted & {"block", "allow"}:
+        listed = _listed(tenant_id, ids, raw)
+        for kind in ("block", "allow"):
+            columns[kind] = [variable_value(kind, pairs) for pairs in listed]
+    return columns
 
 
 def _features(tenant_id: int, ids: np.ndarray, wanted: set[str]) -> dict[str, list]:
@@ -170,35 +179,83 @@ def _features(tenant_id: int, ids: np.ndarray, wanted: set[str]) -> dict[str, li
     if not names or len(ids) == 0:
         return {}
     all_ids, history, labels = stored_tables(tenant_id)
-    chosen = np.isin(all_ids, ids)
+    chosen = np.isin(all_ids, ids)  # stored_tables reads by id, as `ids` is
     queries = history[chosen].reset_index(drop=True)
     frame = build_features(history[HISTORY_COLUMNS], queries, labels)
-    # stored_tables reads by id, as `ids` is sorted.
     return {name: frame[name].to_numpy(dtype=float).tolist() for name in names}
 
 
-def _latest_scores(window: Any) -> dict[int, tuple[float | None, str]]:
-    rows = (
-        Score.objects.filter(order__in=window)
-        .latest_per_order()
-        .values_list("order_id", "probability", "model_decision", "decision")
-    )
-    return {
-        order_id: (p, model_decision or decision)
-        for order_id, p, model_decision, decision in rows
-    }
+def _latest(ids: Any, column: str) -> dict[int, Any]:
+    """order id → a column of its latest score, a query per batch."""
+    found: dict[int, Any] = {}
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), _BATCH * 5):
+        rows = (
+            Score.objects.filter(order_id__in=ids[start : start + _BATCH * 5])
+            .latest_per_order()
+            .values_list("order_id", column)
+        )
+        found.update(rows)
+    return found
 
 
-def _listed(rows: list[tuple], fields: list[str]) -> list[list[tuple[str, str]]]:
-    """(kind, entity type) pairs per row, today's lists, a query per batch."""
+def _listed(
+    tenant_id: int, ids: np.ndarray, raw: dict[str, list[Any]]
+) -> list[list[tuple[str, str]]]:
+    """(kind, entity type) pairs per order, today's lists, a query per batch."""
 
     class _Row:
-        def __init__(self, row: tuple) -> None:
-            self.tenant_id = row[1]
-            self.__dict__.update(zip(fields, row[3:], strict=True))
+        def __init__(self, i: int, tenant_id: int) -> None:
+            self.tenant_id = tenant_id
+            for f in ENTITY_FIELDS.values():
+                setattr(self, f, raw[f][i])
 
+    tenant_id = Order.objects.filter(pk=int(ids[0])).values_list(
+        "tenant_id", flat=True
+    )[0]
     found: list[list[tuple[str, str]]] = []
-    for start in range(0, len(rows), _LIST_BATCH):
-        batch = [_Row(r) for r in rows[start : start + _LIST_BATCH]]
+    for start in range(0, len(ids), _BATCH):
+        batch = [
+            _Row(i, tenant_id) for i in range(start, min(len(ids), start + _BATCH))
+        ]
         found += [listed_pairs(e) for e in orders_listed(batch)]
     return found
+
+
+def _describe_hits(result: BacktestResult) -> None:
+    """Truth, the model's decisions and samples, read for the hits only."""
+    truth: Counter[str | None] = Counter()
+    decisions: Counter[str] = Counter()
+    for start in range(0, len(result.hit_ids), _BATCH):
+        chunk = result.hit_ids[start : start + _BATCH]
+        truth.update(
+            Order.objects.filter(pk__in=chunk)
+            .annotate(truth=truth_expression())
+            .values_list("truth", flat=True)
+        )
+        rows = (
+            Score.objects.filter(order_id__in=chunk)
+            .latest_per_order()
+            .values_list("model_decision", "decision")
+        )
+        decisions.update(model or decision for model, decision in rows)
+    result.fraud, result.legitimate = truth["fraud"], truth["legitimate"]
+    result.unlabelled = truth[None]
+    scored = sum(decisions.values())
+    if scored < result.hits:
+        decisions["none"] += result.hits - scored
+    result.by_model_decision = dict(decisions)
+    sample = result.hit_ids[:SAMPLE_SIZE]
+    scores = _latest(sample, "probability")
+    orders = Order.objects.filter(pk__in=sample).annotate(truth=truth_expression())
+    for order in orders.order_by("id"):
+        result.samples.append(
+            {
+                "order_id": order.order_id,
+                "created_at": order.created_at.isoformat(),
+                "amount": str(order.amount),
+                "currency": order.currency,
+                "truth": order.truth,  # type: ignore[attr-defined]
+                "risk_score": scores.get(order.pk),
+            }
+        )

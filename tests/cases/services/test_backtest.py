@@ -17,6 +17,10 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 RULE = "customer_orders_1d >= 2.0 && amount > 60.0 || block.ip"
 # Fails (null) on orders whose customer has no order in the last day.
 FRAGILE = "customer_mean_amount_1d > 60.0"
+FIELDS = (
+    'has_score && score > 0.0001 && email.endsWith("1@example.com")'
+    ' && created_at > timestamp("2026-03-02T12:00:00Z") && item_count == 2'
+)
 
 
 def _payloads(n: int = 36) -> list[OrderIn]:
@@ -60,7 +64,11 @@ def test_backtest_hits_exactly_the_orders_the_rule_then_hits_live(shop):
             action="review",
             state="active",
         )
-        for name, expression in [("busy customer", RULE), ("fragile", FRAGILE)]
+        for name, expression in [
+            ("busy customer", RULE),
+            ("fragile", FRAGILE),
+            ("fields", FIELDS),
+        ]
     ]
     for payload in _payloads():  # one by one, as live intake sees them
         orders_ingest(shop, [payload], explain_all=False)
