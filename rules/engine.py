@@ -24,11 +24,14 @@ rules with `rule_evaluate` on the same contexts.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F
 
 from models_ml.models import Score
@@ -36,15 +39,17 @@ from rules.language import (
     ORDER_VARIABLES,
     Compiled,
     RuleRuntimeError,
+    cel_context,
     order_context,
     rule_compile,
-    rule_evaluate,
+    rule_execute,
 )
 from rules.lists import listed_pairs, orders_listed
 from rules.models import ListEntry, Rule
 
 log = logging.getLogger(__name__)
 
+ORDER_NAMES = frozenset(ORDER_VARIABLES)
 _ACTION_ORDER = {"allow": 0, "decline": 1, "review": 2, "boost": 3}
 
 
@@ -58,11 +63,47 @@ class ActiveRule:
     compiled: Compiled
 
 
+_cache: dict[int, tuple[float, list[ActiveRule]]] = {}
+_cache_lock = threading.Lock()
+
+
 def active_rules(tenant_ids: Iterable[int]) -> dict[int, list[ActiveRule]]:
     """Each tenant's active rules, compiled (cached by expression), in order
-    of precedence. A rule that no longer compiles is logged and left out."""
+    of precedence; re-read at most every RULES_REFRESH_SECONDS (one query for
+    all the tenants due). A rule that no longer compiles is logged and left
+    out."""
+    now = time.monotonic()
+    wanted = set(tenant_ids)
+    with _cache_lock:
+        cached = {t: _cache[t] for t in wanted if t in _cache}
+    fresh = {
+        t: rules
+        for t, (at, rules) in cached.items()
+        if now - at < settings.RULES_REFRESH_SECONDS
+    }
+    due = wanted - fresh.keys()
+    if due:
+        read = _active_rules_read(due)
+        with _cache_lock:
+            for tenant_id in due:
+                _cache[tenant_id] = (now, read.get(tenant_id, []))
+        fresh.update(read)
+    return {t: rules for t, rules in fresh.items() if rules}
+
+
+def active_rules_forget(tenant_id: int | None = None) -> None:
+    """Read the rules again at the next intake (after a change in this
+    process; other processes see it within RULES_REFRESH_SECONDS)."""
+    with _cache_lock:
+        if tenant_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(tenant_id, None)
+
+
+def _active_rules_read(tenant_ids: set[int]) -> dict[int, list[ActiveRule]]:
     rows = Rule.objects.filter(
-        tenant_id__in=set(tenant_ids), state=Rule.State.ACTIVE
+        tenant_id__in=tenant_ids, state=Rule.State.ACTIVE
     ).values_list("tenant_id", "id", "version", "name", "action", "boost", "expression")
     found: dict[int, list[ActiveRule]] = {}
     for tenant_id, pk, version, name, action, boost, expression in rows:
@@ -157,16 +198,22 @@ def scores_rules_apply(scores: Sequence[Score]) -> None:
         hits = [list_hit(e) for e in _one_per_type(entries)]
         if own:
             wanted = set().union(*(r.compiled.variables for r in own))
-            context = order_context(
-                {n: getattr(order, n, None) for n in wanted if n in ORDER_VARIABLES},
-                score.features,
-                score.probability,
-                listed_pairs(entries),
-                wanted,
+            context = cel_context(
+                order_context(
+                    {
+                        n: getattr(order, n, None)
+                        for n in wanted
+                        if n in ORDER_VARIABLES
+                    },
+                    score.features,
+                    score.probability,
+                    listed_pairs(entries),
+                    wanted,
+                )
             )
             for rule in own:
                 try:
-                    if rule_evaluate(rule.compiled, context):
+                    if rule_execute(rule.compiled, context):
                         hits.append(rule_hit(rule))
                 except RuleRuntimeError as exc:
                     errors[rule.id] += 1

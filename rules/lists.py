@@ -57,6 +57,15 @@ def _ip_networks(address: str) -> list[str]:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return []
+    if ip.version == 4:  # integer masks: ipaddress objects cost 20 µs each
+        n = int(ip)
+        out = []
+        for bits in range(32, -1, -1):
+            net = n & (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+            out.append(
+                f"{net >> 24}.{(net >> 16) & 255}.{(net >> 8) & 255}.{net & 255}/{bits}"
+            )
+        return out
     return [
         ipaddress.ip_network(f"{ip}/{bits}", strict=False).with_prefixlen
         for bits in range(ip.max_prefixlen, -1, -1)

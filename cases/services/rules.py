@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cases.models import Order
 from cases.services.audit import audit_record
+from rules.engine import active_rules_forget
 from rules.language import rule_compile
 from rules.lists import ENTITY_FIELDS, list_value
 from rules.models import ListEntry, Rule, RuleVersion
@@ -78,6 +79,7 @@ def rule_create(
             rule.save()
             _version(rule, actor)
             audit_record(actor, "rule.created", rule, after=_snapshot(rule))
+            transaction.on_commit(lambda: active_rules_forget(rule.tenant_id))
     except IntegrityError:
         raise ValidationError({"name": ["A rule of that name exists."]}) from None
     return rule
@@ -104,6 +106,7 @@ def rule_update(rule_id: int, *, actor: str, **changes: Any) -> Rule:
             audit_record(
                 actor, "rule.changed", rule, before=before, after=_snapshot(rule)
             )
+            transaction.on_commit(lambda: active_rules_forget(rule.tenant_id))
     except IntegrityError:
         raise ValidationError({"name": ["A rule of that name exists."]}) from None
     return rule

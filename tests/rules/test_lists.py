@@ -71,3 +71,19 @@ def test_expired_entries_and_other_tenants_lists_do_not_count():
     _entry(TenantFactory(name="other"), "device", "dev-x")
 
     assert orders_listed([order]) == [[]]
+
+
+@pytest.mark.parametrize(
+    "address", ["198.51.100.7", "10.0.0.1", "255.255.255.255", "0.0.0.0", "2001:db8::1"]
+)
+def test_ip_networks_are_every_prefix_containing_the_address(address):
+    import ipaddress
+
+    from rules.lists import _ip_networks
+
+    bits = ipaddress.ip_address(address).max_prefixlen
+    expected = [
+        ipaddress.ip_network(f"{address}/{b}", strict=False).with_prefixlen
+        for b in range(bits, -1, -1)
+    ]
+    assert _ip_networks(address) == expected
