@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ from rules.language import (
     rule_execute,
     variable_value,
 )
-from rules.lists import ENTITY_FIELDS, listed_pairs, orders_listed
+from rules.lists import ENTITY_FIELDS, lists_snapshot, order_pairs
 
 MAX_DAYS = 90
 SAMPLE_SIZE = 20
@@ -202,23 +203,14 @@ def _latest(ids: Any, column: str) -> dict[int, Any]:
 def _listed(
     tenant_id: int, ids: np.ndarray, raw: dict[str, list[Any]]
 ) -> list[list[tuple[str, str]]]:
-    """(kind, entity type) pairs per order, today's lists, a query per batch."""
-
-    class _Row:
-        def __init__(self, i: int, tenant_id: int) -> None:
-            self.tenant_id = tenant_id
-            for f in ENTITY_FIELDS.values():
-                setattr(self, f, raw[f][i])
-
-    tenant_id = Order.objects.filter(pk=int(ids[0])).values_list(
-        "tenant_id", flat=True
-    )[0]
+    """(kind, entity type) pairs per order, from today's lists held in memory."""
+    snapshot = lists_snapshot(tenant_id)
+    row = SimpleNamespace()
     found: list[list[tuple[str, str]]] = []
-    for start in range(0, len(ids), _BATCH):
-        batch = [
-            _Row(i, tenant_id) for i in range(start, min(len(ids), start + _BATCH))
-        ]
-        found += [listed_pairs(e) for e in orders_listed(batch)]
+    for i in range(len(ids)):
+        for f in ENTITY_FIELDS.values():
+            setattr(row, f, raw[f][i])
+        found.append(order_pairs(row, snapshot))
     return found
 
 

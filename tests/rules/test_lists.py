@@ -1,7 +1,13 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from rules.lists import list_value, orders_listed
+from rules.lists import (
+    list_value,
+    listed_pairs,
+    lists_snapshot,
+    order_pairs,
+    orders_listed,
+)
 from rules.models import ListEntry
 from tests.factories import OrderFactory, TenantFactory
 
@@ -56,6 +62,9 @@ def test_order_is_found_on_lists_by_value_and_cidr_in_one_query(
         ("block", "ip"),
     ]
     assert found[1] == []
+    snapshot = lists_snapshot(tenant.pk)  # the backtest's in-memory form
+    for order, entries in zip([blocked, clean], found, strict=True):
+        assert sorted(order_pairs(order, snapshot)) == sorted(listed_pairs(entries))
 
 
 @pytest.mark.django_db
