@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Callable
 
 from bench.common import analyze, fresh_database, orders_copy, percentiles, timed
 
@@ -125,31 +126,31 @@ def _intake(client, repeat: int) -> dict:
             }
         )
 
-    # The rules step alone, on one stored order's unsaved score.
-    orders_ingest(client, [payload()], explain_all=False)
-    order = Order.objects.order_by("-id").first()
+    # The rules step alone (`scores_rules_apply` on one unsaved score), for
+    # an order of this tenant (100 rules, 100,000 entries) and of a bare one
+    # (no rule, no entry: the list query still runs), interleaved.
+    bare = import_client("bench-bare")
     policy = decision_policy()
+    steps: dict[str, list[float]] = {"rules_and_lists": [], "bare": []}
+    scores = {}
+    for key, who in (("rules_and_lists", client), ("bare", bare)):
+        orders_ingest(who, [payload()], explain_all=False)
+        order = Order.objects.filter(client=who).order_by("-id").first()
+        (scores[key],) = scores_compute([order], features_online([order]), policy)
 
-    def rules_step() -> None:
-        (score,) = scores_compute([order], features_online([order]), policy)
-        scores_rules_apply([score])
+    def apply(key: str) -> Callable[[], None]:
+        return lambda: scores_rules_apply([scores[key]])
 
-    def score_only() -> None:
-        scores_compute([order], features_online([order]), policy)
-
-    rules_ms = timed(rules_step, repeat)
-    score_ms = timed(score_only, repeat)
+    for _round in range(repeat // 10):
+        for key, bucket in steps.items():
+            bucket += timed(apply(key), 10, 1)
     step = {
-        "rules_step_ms": round(
-            percentiles(rules_ms)["p50"] - percentiles(score_ms)["p50"], 3
-        ),
-        "features_and_score_plus_rules": percentiles(rules_ms),
-        "features_and_score_only": percentiles(score_ms),
+        "rules_step_100_rules_100k_entries": percentiles(steps["rules_and_lists"]),
+        "rules_step_bare_tenant": percentiles(steps["bare"]),
         "load": _load(),
     }
     # Whole single-order intakes of this tenant (100 rules, 100,000 entries)
     # and of a bare tenant (none), interleaved so load changes hit both alike.
-    bare = import_client("bench-bare")
     with_rules: list[float] = []
     without: list[float] = []
     for _round in range(repeat // 10):
@@ -224,6 +225,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--rules", type=int, default=100)
     parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--intake-only", action="store_true")
     args = parser.parse_args()
     fresh_database("rr_rules_bench")
     from cases.services.bulk import import_client
@@ -234,6 +236,8 @@ def main() -> None:
     report = {"rules": args.rules, "list_entries": args.entries}
     report["intake"] = _intake(client, args.repeat)
     print(json.dumps(report["intake"]), flush=True)
+    if args.intake_only:
+        return
     # Another tenant's history, so the intake orders above are not in it.
     report["backtest"] = _backtests(import_client("bench-history"), args.orders)
     print(json.dumps(report, indent=1))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -101,9 +101,10 @@ def rule_backtest(
     reads = {"amount"} | (wanted & set(ORDER_VARIABLES))
     if wanted & {"block", "allow"}:
         reads |= set(ENTITY_FIELDS.values())
-    ids, raw = orders_columns(tenant_id, newest - timedelta(days=days), sorted(reads))
+    since = newest - timedelta(days=days)
+    ids, raw = orders_columns(tenant_id, since, sorted(reads))
     result.orders = len(ids)
-    columns = _variables(tenant_id, ids, raw, wanted)
+    columns = _variables(tenant_id, since, ids, raw, wanted)
     hits = _evaluate(compiled, columns, range(len(ids)), result)
     result.hit_ids = [int(ids[i]) for i in hits]
     result.hits = len(hits)
@@ -152,7 +153,11 @@ def _evaluate(
 
 
 def _variables(
-    tenant_id: int, ids: np.ndarray, raw: dict[str, list[Any]], wanted: set[str]
+    tenant_id: int,
+    since: datetime,
+    ids: np.ndarray,
+    raw: dict[str, list[Any]],
+    wanted: set[str],
 ) -> dict[str, list[Any]]:
     """Each wanted variable as a column of values, converted as intake does."""
     columns: dict[str, list[Any]] = {}
@@ -162,7 +167,10 @@ def _variables(
     for name, values in features.items():
         columns[name] = [variable_value(name, v) for v in values]
     if wanted & {"score", "has_score"}:
-        scores = _latest(ids, "probability")
+        latest = Score.objects.filter(
+            order__tenant_id=tenant_id, order__created_at__gte=since
+        ).latest_per_order()
+        scores = dict(latest.values_list("order_id", "probability").iterator(10000))
         probabilities = [scores.get(int(i)) for i in ids]
         columns["score"] = [variable_value("score", p) for p in probabilities]
         columns["has_score"] = [variable_value("has_score", p) for p in probabilities]
