@@ -42,6 +42,13 @@ RULE_TEMPLATES = [
     ("review", "account_age_days < 1.0 && amount > {k}.0"),
     ("boost", 'billing_postcode == "9{k}" || shipping_postcode == "9{k}"'),
 ]
+RUNS = [
+    ("fields", "amount > 500.0 && shipping_country != billing_country"),
+    ("fields_memo_friendly", 'channel == "app" && card_country != "DE"'),
+    ("score", "has_score && score > 0.95 && item_count >= 2"),
+    ("feature", "card_orders_1d >= 3.0 && amount > 200.0"),
+    ("lists", "block.card || block.ip || allow.email"),
+]
 ENTITY_TYPES = ["card", "email", "device", "ip", "customer", "seller"]
 
 
@@ -168,9 +175,29 @@ def _intake(client, repeat: int) -> dict:
 
 
 def _backtests(client, n: int) -> dict:
+    from cases.services.backtest import rule_backtest
+
+    out: dict = {"orders": n, "runs": {}}
+    if n:
+        out.update(_history_load(client, n))
+    for name, expression in RUNS:
+        began = time.perf_counter()
+        result = rule_backtest(client.tenant_id, expression, days=30)
+        out["runs"][name] = {
+            "expression": expression,
+            "seconds": round(time.perf_counter() - began, 2),
+            "orders_in_window": result.orders,
+            "hits": result.hits,
+            "errors": result.errors,
+            "load": _load(),
+        }
+        print(json.dumps({name: out["runs"][name]}), flush=True)
+    return out
+
+
+def _history_load(client, n: int) -> dict:
     from django.db import connection
 
-    from cases.services.backtest import rule_backtest
     from lab.demo_data import generate_orders
 
     started = time.perf_counter()
@@ -195,28 +222,9 @@ def _backtests(client, n: int) -> dict:
         )
     steps["scores_s"] = round(time.perf_counter() - started, 1)
     analyze()
-    loaded = round(time.perf_counter() - started, 1)
-    out: dict = {"orders": n, "load_s": loaded, **steps, "runs": {}}
-    print(json.dumps(out), flush=True)
-    for name, expression in [
-        ("fields", "amount > 500.0 && shipping_country != billing_country"),
-        ("fields_memo_friendly", 'channel == "app" && card_country != "DE"'),
-        ("score", "has_score && score > 0.95 && item_count >= 2"),
-        ("feature", "card_orders_1d >= 3.0 && amount > 200.0"),
-        ("lists", "block.card || block.ip || allow.email"),
-    ]:
-        began = time.perf_counter()
-        result = rule_backtest(client.tenant_id, expression, days=30)
-        out["runs"][name] = {
-            "expression": expression,
-            "seconds": round(time.perf_counter() - began, 2),
-            "orders_in_window": result.orders,
-            "hits": result.hits,
-            "errors": result.errors,
-            "load": _load(),
-        }
-        print(json.dumps({name: out["runs"][name]}), flush=True)
-    return out
+    steps["load_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(steps), flush=True)
+    return steps
 
 
 def main() -> None:
@@ -226,10 +234,21 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=100)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--intake-only", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the loaded database: backtests only"
+    )
     args = parser.parse_args()
-    fresh_database("rr_rules_bench")
+    fresh_database("rr_rules_bench", keep=args.reuse)
     from cases.services.bulk import import_client
 
+    if args.reuse:
+        from rules.models import ListEntry
+
+        history = import_client("bench-history")
+        if not ListEntry.objects.filter(tenant_id=history.tenant_id).exists():
+            _rules_and_lists(history.tenant_id, 0, args.entries)
+        print(json.dumps(_backtests(history, 0)), flush=True)
+        return
     client = import_client("bench-rules")
     _rules_and_lists(client.tenant_id, args.rules, args.entries)
     analyze()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -140,9 +141,41 @@ def order_pairs(
     if not snapshot:
         return []
     pairs = []
-    for entity_type, values in _candidates(order).items():
+    for entity_type, field in ENTITY_FIELDS.items():
+        raw = getattr(order, field, None)
+        if not raw:
+            continue
         for kind in ("block", "allow"):
             listed = snapshot.get((kind, entity_type))
-            if listed and any(v in listed for v in values):
+            if listed and _on(entity_type, str(raw), listed):
                 pairs.append((kind, entity_type))
     return pairs
+
+
+def _on(entity_type: str, raw: str, listed: set[str]) -> bool:
+    if entity_type == "email":
+        return raw.strip().lower() in listed
+    if entity_type != "ip":
+        return raw in listed
+    return any(n in listed for n in _networks_listed(raw, frozenset(_lengths(listed))))
+
+
+def _lengths(listed: set[str]) -> set[int]:
+    """The prefix lengths a set of networks uses (kept per set object)."""
+    key = id(listed)
+    cached = _LENGTHS.get(key)
+    if cached is None or cached[0] is not listed:
+        cached = (listed, {int(v.rsplit("/", 1)[1]) for v in listed})
+        _LENGTHS[key] = cached
+    return cached[1]
+
+
+_LENGTHS: dict[int, tuple[set[str], set[int]]] = {}
+
+
+@lru_cache(maxsize=65536)
+def _networks_listed(address: str, lengths: frozenset[int]) -> tuple[str, ...]:
+    """The networks of `address` with the given prefix lengths only."""
+    return tuple(
+        n for n in _ip_networks(address) if int(n.rsplit("/", 1)[1]) in lengths
+    )

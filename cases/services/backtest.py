@@ -31,6 +31,7 @@ from models_ml.features import HISTORY_COLUMNS, build_features
 from models_ml.models import Score
 from rules.engine import active_rules
 from rules.language import (
+    ENTITY_TYPES,
     FEATURE_VARIABLES,
     ORDER_VARIABLES,
     Compiled,
@@ -139,7 +140,7 @@ def _evaluate(
         if outcome is None:
             row = values or tuple(column[i] for column in picked)
             try:
-                outcome = rule_execute(compiled, dict(zip(names, row, strict=True)))
+                outcome = rule_execute(compiled, _as_variables(names, row))
             except RuleRuntimeError as exc:
                 outcome = str(exc)
             if values:
@@ -150,6 +151,14 @@ def _evaluate(
             result.errors += 1
             result.first_error = result.first_error or str(outcome)
     return hits
+
+
+def _as_variables(names: list[str], row: tuple) -> dict[str, Any]:
+    variables = dict(zip(names, row, strict=True))
+    for kind in ("block", "allow"):
+        if kind in variables:
+            variables[kind] = dict(zip(ENTITY_TYPES, variables[kind], strict=True))
+    return variables
 
 
 def _variables(
@@ -177,7 +186,11 @@ def _variables(
     if wanted & {"block", "allow"}:
         listed = _listed(tenant_id, ids, raw)
         for kind in ("block", "allow"):
-            columns[kind] = [variable_value(kind, pairs) for pairs in listed]
+            # Kept as tuples of booleans (hashable, so memoised); made maps
+            # again when the rule is evaluated (_as_variables).
+            columns[kind] = [
+                tuple(variable_value(kind, pairs).values()) for pairs in listed
+            ]
     return columns
 
 
