@@ -3,6 +3,7 @@ tenant."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -15,7 +16,7 @@ from cases.api.views import json_object
 from cases.schemas import BacktestIn, ListEntryIn
 from cases.services.backtest import rule_backtest
 from cases.services.rules import list_entry_add, list_entry_remove
-from rules.lists import list_value
+from rules.lists import ENTITY_FIELDS, list_value
 from rules.models import ListEntry
 
 PAGE = 500
@@ -62,7 +63,7 @@ class ListEntryListCreateApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, enum=["block", "allow"]),
-            OpenApiParameter("entity_type", str),
+            OpenApiParameter("entity_type", str, enum=list(ENTITY_FIELDS)),
             OpenApiParameter("value", str),
             OpenApiParameter("after", int, description="Entries after this id."),
         ],
@@ -71,17 +72,18 @@ class ListEntryListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         entries = ListEntry.objects.filter(tenant_id=_tenant_id(request))
-        params = request.query_params
+        params = _query(request)
         for name in ("kind", "entity_type"):
-            if params.get(name):
+            if name in params:
                 entries = entries.filter(**{name: params[name]})
-        if params.get("value") and params.get("entity_type"):
-            entries = entries.filter(
-                value=list_value(params["entity_type"], params["value"])
-            )
-        after = params.get("after", "")
-        if after.isdigit():
-            entries = entries.filter(pk__gt=int(after))
+        if "value" in params and "entity_type" in params:
+            try:
+                value = list_value(params["entity_type"], params["value"])
+            except ValidationError:
+                value = params["value"]  # cannot be on a list: matches nothing
+            entries = entries.filter(value=value)
+        if "after" in params:
+            entries = entries.filter(pk__gt=max(-1, min(int(params["after"]), 2**62)))
         page = entries.order_by("id")[:PAGE]
         return Response(ListEntryOut(page, many=True).data)
 
@@ -97,6 +99,30 @@ class ListEntryListCreateApi(APIView):
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(ListEntryOut(entry).data, status=code)
+
+
+def _query(request: Request) -> dict[str, str]:
+    """The list filters given, checked (400 for a value outside its enum)."""
+    allowed = {
+        "kind": set(ListEntry.Kind.values),
+        "entity_type": set(ENTITY_FIELDS),
+    }
+    params = {k: str(v) for k, v in request.query_params.items() if v != ""}
+    errors = {
+        name: [f"One of {sorted(values)}."]
+        for name, values in allowed.items()
+        if name in params and params[name] not in values
+    }
+    unknown = set(request.query_params) - {"kind", "entity_type", "value", "after"}
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown parameters: {sorted(unknown)}."]
+    if any("\x00" in v for v in params.values()):
+        errors["value"] = ["No NUL characters."]
+    if "after" in params and not params["after"].lstrip("-").isdigit():
+        errors["after"] = ["An order id."]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return params
 
 
 class ListEntryDeleteApi(APIView):
