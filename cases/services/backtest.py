@@ -27,6 +27,7 @@ from django.db.models import Max
 from cases.datasets import orders_columns, stored_tables
 from cases.models import Order
 from cases.truth import truth_expression
+from models_ml.feature_spec import WINDOWS
 from models_ml.features import HISTORY_COLUMNS, build_features
 from models_ml.models import Score
 from rules.engine import active_rules
@@ -45,6 +46,9 @@ from rules.lists import ENTITY_FIELDS, lists_snapshot, order_pairs
 MAX_DAYS = 90
 SAMPLE_SIZE = 20
 _BATCH = 2000
+# Twice the longest window (and hops): an order's "new card for its device"
+# flag, summed by device_new_cards_30d, itself looks back 30 days.
+_LOOKBACK_MS = 2 * (max(w.width for w in WINDOWS.values()) + 86_400_000)
 
 
 @dataclass
@@ -203,6 +207,10 @@ def _features(tenant_id: int, ids: np.ndarray, wanted: set[str]) -> dict[str, li
     all_ids, history, labels = stored_tables(tenant_id)
     chosen = np.isin(all_ids, ids)  # stored_tables reads by id, as `ids` is
     queries = history[chosen].reset_index(drop=True)
+    # Older history cannot change these orders' features.
+    start = int(queries["ts"].min()) - _LOOKBACK_MS
+    history = history[history["ts"] >= start]
+    labels = labels[labels["known_ts"] >= start]
     frame = build_features(history[HISTORY_COLUMNS], queries, labels)
     return {name: frame[name].to_numpy(dtype=float).tolist() for name in names}
 

@@ -127,3 +127,37 @@ def test_backtest_of_a_wrong_rule_says_where(shop):
 
     with pytest.raises(ValidationError, match="column 10"):
         rule_backtest(shop.tenant_id, "amount > ")
+
+
+def test_backtest_features_agree_with_live_after_months_of_history(shop):
+    rule = rule_create(
+        shop.tenant_id,
+        actor="user:lead",
+        owner=None,
+        name="new cards",
+        expression="device_new_cards_30d >= 5.0 || card_orders_30d >= 2.0",
+        action="review",
+        state="active",
+    )
+    for i in range(40):  # one order every 2.5 days: 100 days of history
+        payload = order_payload(
+            order_id=f"old-{i}",
+            created_at=(START + timedelta(hours=60 * i)).isoformat(),
+            card_fingerprint=f"fp-{i % 7}",
+            device_id=f"dev-{i % 2}",
+            customer_id=f"cust-{i % 2}",
+        )
+        orders_ingest(shop, [OrderIn.model_validate(payload)], explain_all=False)
+    newest = START + timedelta(hours=60 * 39)
+    live = {
+        s.order_id
+        for s in Score.objects.filter(
+            order__tenant_id=shop.tenant_id,
+            order__created_at__gte=newest - timedelta(days=20),
+        )
+        if s.rule_hits
+    }
+
+    result = rule_backtest(shop.tenant_id, rule.expression, days=20)
+
+    assert live and set(result.hit_ids) == live
