@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from models_ml.artifacts import ArtifactError
 from models_ml.explanations import explanations_compute
-from models_ml.features import FEATURE_NAMES
+from models_ml.features import FEATURE_NAMES, FEATURE_VERSION
 from models_ml.frames import to_ms
 from models_ml.locks import TrainingInProgress, training_lock
 from models_ml.metrics import model_metrics
@@ -98,6 +98,7 @@ def _tenant_scores(
                 probability=p,
                 decision=policy.decision(p),
                 features=vectors[i],
+                feature_version=FEATURE_VERSION,
             )
         )
     if loaded and explain:

@@ -15,7 +15,7 @@ from cases.services.opening import (
     cases_open,
     openings_for_review,
 )
-from cases.services.scoring import orders_score
+from cases.services.scoring import orders_score_served
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -84,7 +84,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = orders_score(orders, policy, explain=lambda d: d != Score.Decision.APPROVE)
+    scores = orders_score_served(orders, policy, lambda d: d != Score.Decision.APPROVE)
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)

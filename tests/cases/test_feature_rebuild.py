@@ -187,3 +187,16 @@ def test_expiry_drops_the_old_tiles_and_changes_no_feature():
     after = features_online(readable)
     assert len(readable) > 50
     assert after.equals(before)
+
+
+@pytest.mark.django_db
+def test_expiry_runs_hourly_from_beat():
+    from cases.tasks import feature_tiles_expire
+    from riskreview.celery import _schedule, app
+
+    _schedule(app)
+    entry = app.conf.beat_schedule["feature-tiles-expire"]
+
+    assert entry["task"] == feature_tiles_expire.name
+    assert entry["schedule"].minute == {17}
+    assert feature_tiles_expire() == "0 tiles dropped"
