@@ -77,6 +77,8 @@ class Score(models.Model):
     feature_version = models.CharField(
         max_length=16,
         blank=True,
+        default="",
+        db_default="",  # rows written by raw SQL or COPY without it: unknown
         help_text="features.FEATURE_VERSION of `features`; blank if unknown.",
     )
     base_value = models.FloatField(null=True, help_text="SHAP base value, log-odds.")

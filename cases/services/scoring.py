@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 
 from cases.models import Order
 from cases.selectors import order_latest_score
@@ -44,18 +45,7 @@ def features_served(orders: Sequence[Order]) -> pd.DataFrame:
     decided on, not recomputed); for the others (no score, or a score of an
     older feature version) the features read from the tiles as of the order's
     created_at (`features_online`), in one read for all of them."""
-    wanted = [o.pk for o in orders]
-    stored: dict[int, dict] = {}
-    scores = (
-        Score.objects.filter(order_id__in=wanted)
-        .order_by("id")
-        .values_list("order_id", "feature_version", "features")
-    )
-    for order_id, version, vector in scores:  # the latest one wins
-        if version == FEATURE_VERSION:
-            stored[order_id] = vector
-        else:
-            stored.pop(order_id, None)
+    stored = _vectors_served([o.pk for o in orders])
     rows = np.full((len(orders), len(FEATURE_NAMES)), np.nan)
     for i, order in enumerate(orders):
         vector = stored.get(order.pk)
@@ -66,6 +56,24 @@ def features_served(orders: Sequence[Order]) -> pd.DataFrame:
         fresh = features_online([orders[i] for i in missing])
         rows[missing] = fresh[FEATURE_NAMES].to_numpy(dtype=float)
     return pd.DataFrame(rows, columns=FEATURE_NAMES)
+
+
+def _vectors_served(order_ids: list[int]) -> dict[int, dict]:
+    """order id → the vector of its latest score, if of FEATURE_VERSION."""
+    scores = Score.objects.filter(order_id__in=order_ids)
+    if connection.vendor == "postgresql":  # one row (one JSON) per order
+        latest = scores.order_by("order_id", "-id").distinct("order_id")
+    else:
+        latest = scores.order_by("id")  # the latest one wins below
+    stored: dict[int, dict] = {}
+    for order_id, version, vector in latest.values_list(
+        "order_id", "feature_version", "features"
+    ):
+        if version == FEATURE_VERSION:
+            stored[order_id] = vector
+        else:
+            stored.pop(order_id, None)
+    return stored
 
 
 def order_score_explained(order: Order) -> Score | None:
