@@ -15,7 +15,7 @@ from cases.services.opening import (
     cases_open,
     openings_for_review,
 )
-from cases.services.scoring import orders_score_served
+from cases.services.scoring import orders_score_served, scores_latest
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -116,5 +116,5 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
 
 
 def _latest_decisions(orders: list[Order]) -> dict[int, str]:
-    rows = Score.objects.filter(order__in=orders).latest_per_order()
-    return dict(rows.values_list("order_id", "decision"))
+    latest = scores_latest([o.pk for o in orders], "decision")
+    return {order_id: decision for order_id, (decision,) in latest.items()}

@@ -60,20 +60,20 @@ def features_served(orders: Sequence[Order]) -> pd.DataFrame:
 
 def _vectors_served(order_ids: list[int]) -> dict[int, dict]:
     """order id → the vector of its latest score, if of FEATURE_VERSION."""
+    latest = scores_latest(order_ids, "feature_version", "features")
+    return {i: v for i, (version, v) in latest.items() if version == FEATURE_VERSION}
+
+
+def scores_latest(order_ids: list[int], *fields: str) -> dict[int, tuple]:
+    """order id → `fields` of its latest score (orders with one). On
+    PostgreSQL one DISTINCT ON row per order through the (order, -id) index:
+    `latest_per_order`'s anti-join was planned over the whole score table."""
     scores = Score.objects.filter(order_id__in=order_ids)
-    if connection.vendor == "postgresql":  # one row (one JSON) per order
-        latest = scores.order_by("order_id", "-id").distinct("order_id")
+    if connection.vendor == "postgresql":
+        rows = scores.order_by("order_id", "-id").distinct("order_id")
     else:
-        latest = scores.order_by("id")  # the latest one wins below
-    stored: dict[int, dict] = {}
-    for order_id, version, vector in latest.values_list(
-        "order_id", "feature_version", "features"
-    ):
-        if version == FEATURE_VERSION:
-            stored[order_id] = vector
-        else:
-            stored.pop(order_id, None)
-    return stored
+        rows = scores.order_by("id")  # the latest one wins below
+    return {r[0]: r[1:] for r in rows.values_list("order_id", *fields)}
 
 
 def order_score_explained(order: Order) -> Score | None:
