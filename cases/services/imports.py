@@ -25,7 +25,7 @@ from pydantic import ValidationError as PayloadError
 
 from cases.models import ApiClient
 from cases.schemas import OrderIn
-from cases.services.bulk import orders_bulk_load
+from cases.services.bulk import bulk_tables_analyze, orders_bulk_load
 from cases.services.feature_rebuild import entity_values_add, feature_tiles_refresh
 from cases.services.import_rows import (
     DATETIME_FIELDS,
@@ -137,6 +137,7 @@ def orders_import_file(
             if on_progress is not None:
                 on_progress(len(rows))
     feature_tiles_refresh(client.tenant_id, entities)
+    bulk_tables_analyze()
     return report
 
 

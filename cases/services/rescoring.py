@@ -77,9 +77,12 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
         loaded = active_model(tenant_id)
         if loaded is None:
             continue
-        orders += batch.filter(tenant_id=tenant_id).exclude(
-            scores__model_version_id=loaded.version_id
-        )
+        # Through the score table's order index: an anti-join on the version
+        # rescanned all of the version's scores for every order of the batch.
+        done = Score.objects.filter(
+            order_id__in=ids, model_version_id=loaded.version_id
+        ).values_list("order_id", flat=True)
+        orders += batch.filter(tenant_id=tenant_id).exclude(pk__in=list(done))
     orders.sort(key=lambda o: (o.created_at, o.pk))
     if not orders:
         return 0

@@ -24,7 +24,7 @@ from cases.datasets import training_set
 from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
-from cases.services.bulk import import_client, orders_bulk_load
+from cases.services.bulk import bulk_tables_analyze, import_client, orders_bulk_load
 from cases.services.feature_rebuild import feature_tiles_refresh
 from cases.services.intake import orders_ingest
 from cases.services.queue_mix import queue_mix_select
@@ -116,6 +116,7 @@ def orders_load(
         if on_progress is not None:
             on_progress(len(chunk))  # type: ignore[operator]
     feature_tiles_refresh(client.tenant_id, None)
+    bulk_tables_analyze()
     return stored
 
 
