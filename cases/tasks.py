@@ -2,7 +2,14 @@
 
 from celery import shared_task
 
-from cases.services import queue_mix, rescoring, retention, training, webhooks
+from cases.services import (
+    feature_rebuild,
+    queue_mix,
+    rescoring,
+    retention,
+    training,
+    webhooks,
+)
 from models_ml.locks import TrainingInProgress
 from models_ml.services import TrainingDataError
 
@@ -51,6 +58,11 @@ def webhook_deliveries_sweep() -> str:
 def orders_purge() -> str:
     report = retention.orders_purge()
     return f"{report.orders} orders purged"
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def feature_tiles_expire() -> str:
+    return f"{feature_rebuild.feature_tiles_expire()} tiles dropped"
 
 
 # The training tasks keep the names they had when they lived in models_ml, so

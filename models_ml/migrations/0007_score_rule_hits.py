@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("models_ml", "0004_model_version_tenant"),
+        ("models_ml", "0005_score_feature_version"),
     ]
 
     operations = [
