@@ -17,22 +17,39 @@ from django.db import transaction
 from cases.datasets import training_set
 from cases.models import Label
 from cases.services.audit import audit_record
+from cases.services.gate_samples import gate_policy, gate_sample
 from models_ml.models import ModelVersion
 from models_ml.services import TrainingDataError, model_promote, model_train
 from tenants.models import Tenant
 
 
 def model_retrain(
-    tenant_id: int, *, force: bool = False, params: dict | None = None
+    tenant_id: int,
+    *,
+    force: bool = False,
+    params: dict | None = None,
+    first_model_if_held: bool = False,
 ) -> ModelVersion:
     """Train a challenger on every label of the tenant known now; re-score the
     tenant's orders if it was promoted.
+
+    The unbiased gate decides the promotion (`gate_samples`): a challenger is
+    compared with the champion on held-out audit cases (or a matured window),
+    and a sample too small holds it. Only an operator's training
+    (`first_model_if_held`, `train_model`) installs a tenant's first model
+    from a labelled history without a gate sample.
 
     Raises TrainingDataError (too few labels, or none new unless `force`) and
     TrainingInProgress (another training holds the lock).
     """
     version = model_train(
-        lambda: training_set(tenant_id), tenant_id=tenant_id, force=force, params=params
+        lambda: training_set(tenant_id),
+        tenant_id=tenant_id,
+        force=force,
+        params=params,
+        gate_sample=lambda data: gate_sample(tenant_id, data),
+        gate_policy=gate_policy(),
+        first_model_if_held=first_model_if_held,
     )
     if version.status == ModelVersion.Status.ACTIVE:
         rescore_after_commit(tenant_id)
