@@ -2,7 +2,14 @@
 
 from celery import shared_task
 
-from cases.services import queue_mix, rescoring, retention, training, webhooks
+from cases.services import (
+    maturity,
+    queue_mix,
+    rescoring,
+    retention,
+    training,
+    webhooks,
+)
 from models_ml.locks import TrainingInProgress
 from models_ml.services import TrainingDataError
 
@@ -23,6 +30,11 @@ def cases_rescore(tenant_id: int | None = None) -> str:
 @shared_task(soft_time_limit=600, time_limit=660)
 def orders_rescore(order_ids: list[int]) -> str:
     return f"{rescoring.orders_rescore(order_ids)} scored"
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def labels_mature() -> str:
+    return f"{maturity.labels_mature()} matured labels"
 
 
 @shared_task(soft_time_limit=300, time_limit=330)

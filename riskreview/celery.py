@@ -34,6 +34,10 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
             "task": "cases.tasks.orders_purge",
             "schedule": crontab(hour=3, minute=30),
         },
+        "matured-labels": {
+            "task": "cases.tasks.labels_mature",
+            "schedule": crontab(minute=17),
+        },
         "queue-mix": {
             "task": "cases.tasks.queue_mix_fill",
             "schedule": settings.QUEUE_MIX_MINUTES * 60.0,
