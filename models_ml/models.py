@@ -91,6 +91,15 @@ class Score(models.Model):
         null=True,
         help_text="Top SHAP contributions in log-odds, null if not explained.",
     )
+    # A re-score caused by a fraud label on a linked order (same-day
+    # feedback, `cases.services.linked`); empty for intake and retraining.
+    cause_label = models.ForeignKey(
+        "cases.Label",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScoreQuerySet.as_manager()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
 from cases.models import Case, Claim, Label, ReasonCode
 from cases.services.audit import audit_record
+from cases.services.linked import linked_rescore_after_commit
 from cases.services.webhooks import webhook_events_emit
 from models_ml.feature_state import labels_record
 from tenants.services import user_tenant_id
@@ -200,6 +201,7 @@ def case_decide(
             known_at=timezone.now(),
         )
         labels_record([label])
+        linked_rescore_after_commit(label)
         case.status = _status_after_decision(case, label)
         case.decided_at = timezone.now()
         case.save(update_fields=["status", "decided_at"])
@@ -333,6 +335,7 @@ def case_override(
             known_at=timezone.now(),
         )
         labels_record([label])
+        linked_rescore_after_commit(label)
         before_status = case.status
         case.status = Case.Status.DECIDED
         case.decided_at = case.decided_at or timezone.now()
