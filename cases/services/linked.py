@@ -120,7 +120,7 @@ def orders_linked_rescore(
             score.cause_label = label
         Score.objects.bulk_create(scores)
         opened = cases_open(
-            openings_for_review([s for s in scores if s.order.pk not in cases])
+            openings_for_review([s for s in scores if s.order.pk not in cases], policy)
         )
         changed = []
         for score in scores:

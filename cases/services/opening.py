@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from cases.models import AuditEvent, Case, Order
 from cases.services.audit import audit_event
+from cases.services.cold_start import cold_start_reason
 from models_ml.models import Score
+from models_ml.policy import DecisionPolicy, decision_policy
 
 
 @dataclass(frozen=True)
@@ -56,25 +58,35 @@ def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
     return {c.order_id: c for c in cases}
 
 
-def openings_for_review(scores: Sequence[Score]) -> list[CaseOpening]:
-    """A high-risk case (no-model case when unscored) for every score whose
-    decision is review."""
-    return [
-        CaseOpening(
-            order_id=s.order.pk,
-            probability=s.probability,
-            queue_reason=(
-                Case.QueueReason.HIGH_RISK
-                if s.probability is not None
-                else Case.QueueReason.NO_MODEL
-            ),
-            priority=case_priority(s.probability, float(s.order.amount)),
-            top_reason=case_top_reason(s),
-            tenant_id=s.order.tenant_id,
+def openings_for_review(
+    scores: Sequence[Score], policy: DecisionPolicy | None = None
+) -> list[CaseOpening]:
+    """A high-risk case for every score whose decision is review; an unscored
+    one (no model yet) opens by the cold-start policy's reason and π."""
+    policy = policy or decision_policy()
+    openings = []
+    for s in scores:
+        if s.decision != Score.Decision.REVIEW:
+            continue
+        reason: str = Case.QueueReason.HIGH_RISK
+        pi = 1.0
+        if s.probability is None:
+            reason, pi = cold_start_reason(s.order, policy) or (
+                Case.QueueReason.NO_MODEL,
+                1.0,
+            )
+        openings.append(
+            CaseOpening(
+                order_id=s.order.pk,
+                probability=s.probability,
+                queue_reason=reason,
+                priority=case_priority(s.probability, float(s.order.amount)),
+                top_reason=case_top_reason(s),
+                tenant_id=s.order.tenant_id,
+                selection_probability=pi,
+            )
         )
-        for s in scores
-        if s.decision == Score.Decision.REVIEW
-    ]
+    return openings
 
 
 def case_top_reason(score: Score) -> str:

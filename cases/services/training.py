@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from cases.datasets import training_set
-from cases.models import Label
+from cases.models import Case, Label
 from cases.services.audit import audit_record
 from cases.services.gate_samples import gate_policy, gate_sample
 from models_ml.models import ModelVersion
@@ -73,16 +73,37 @@ def models_retrain(
 
 def model_retrain_if_due() -> dict[Tenant, ModelVersion | TrainingDataError]:
     """Train each tenant that received RETRAIN_MIN_NEW_LABELS labels since its
-    last model; {} when none is due."""
+    last model, and a tenant without a model as soon as the gate's sample is
+    big enough (`first_model_due`); {} when none is due."""
     out: dict[Tenant, ModelVersion | TrainingDataError] = {}
     for tenant in tenants_with_labels():
-        if labels_since_last_training(tenant.pk) < settings.RETRAIN_MIN_NEW_LABELS:
+        new = labels_since_last_training(tenant.pk)
+        if not new or (
+            new < settings.RETRAIN_MIN_NEW_LABELS and not first_model_due(tenant.pk)
+        ):
             continue
         try:
             out[tenant] = model_retrain(tenant.pk)
         except TrainingDataError as exc:
             out[tenant] = exc
     return out
+
+
+def first_model_due(tenant_id: int) -> bool:
+    """No active model yet, and labelled audit cases enough for the gate
+    (GATE_MIN_CASES, of which GATE_MIN_FRAUDS fraud)."""
+    if ModelVersion.objects.filter(
+        tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+    ).exists():
+        return False
+    audited = Label.objects.filter(
+        order__tenant_id=tenant_id, order__case__queue_reason=Case.QueueReason.AUDIT
+    )
+    cases = audited.values("order_id").distinct().count()
+    frauds = (
+        audited.filter(value=Label.Value.FRAUD).values("order_id").distinct().count()
+    )
+    return cases >= settings.GATE_MIN_CASES and frauds >= settings.GATE_MIN_FRAUDS
 
 
 def tenants_with_labels() -> list[Tenant]:

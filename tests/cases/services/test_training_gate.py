@@ -10,7 +10,7 @@ from cases.models import Case, Order
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
 from cases.services.gate_samples import gate_policy, gate_sample
-from cases.services.training import model_retrain
+from cases.services.training import model_retrain, model_retrain_if_due
 from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion
 from models_ml.services import model_train
@@ -99,3 +99,24 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
     assert challenger.gate["champion"]["ap"] > challenger.gate["challenger"]["ap"]
     champion.refresh_from_db()
     assert champion.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_the_first_model_trains_as_soon_as_the_gate_sample_is_big_enough(
+    history, settings
+):
+    settings.RETRAIN_MIN_NEW_LABELS = 100_000  # never due by count
+    _audit(history, every=100)  # 15 cases: too few
+    assert model_retrain_if_due() == {}
+
+    _audit_more(history)  # now 750
+    (version,) = model_retrain_if_due().values()
+
+    assert version.status == ModelVersion.Status.ACTIVE, version.promotion_reason
+    assert version.gate_verdict == "promote"
+    assert model_retrain_if_due() == {}  # has a model: due by count again
+
+
+def _audit_more(tenant_id: int) -> None:
+    Case.objects.filter(tenant_id=tenant_id).delete()
+    _audit(tenant_id, every=2)
