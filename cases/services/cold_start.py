@@ -20,9 +20,10 @@ from models_ml.models import Score
 from models_ml.policy import DecisionPolicy
 
 
-def cold_start_draw(order: Order) -> float:
-    """A uniform number in [0, 1) fixed by the order's tenant, client and id."""
-    key = f"{order.tenant_id}:{order.client_id}:{order.order_id}".encode()
+def cold_start_draw(order: Order, purpose: str = "audit") -> float:
+    """A uniform number in [0, 1) fixed by the order's tenant, client and id
+    (and `purpose`: independent draws for different uses)."""
+    key = f"{purpose}:{order.tenant_id}:{order.client_id}:{order.order_id}".encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") / 2.0**64
 
 
@@ -34,6 +35,13 @@ def cold_start_reason(order: Order, policy: DecisionPolicy) -> tuple[str, float]
     if cold_start_draw(order) < policy.cold_start_audit_share:
         return Case.QueueReason.AUDIT, policy.cold_start_audit_share
     return None
+
+
+def cold_start_priority(order: Order, policy: DecisionPolicy) -> float:
+    """An audit case's priority: random, below every case opened for its
+    amount, so reviewers work a random subset of the audit cases (their
+    labels stay an unbiased sample)."""
+    return round(cold_start_draw(order, "priority") * policy.cold_start_amount, 4)
 
 
 def cold_start_decide(scores: Sequence[Score], policy: DecisionPolicy) -> None:

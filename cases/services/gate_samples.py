@@ -36,17 +36,24 @@ def gate_policy() -> GatePolicy:
 def gate_sample(
     tenant_id: int, data: TrainingSet, maturity_days: int | None = None
 ) -> GateSample:
-    """The audit sample if it is big enough, else a fully labelled matured
-    window if there is one, else the (too small) audit sample: the gate then
-    holds, saying how many cases it had."""
-    audit = audit_sample(tenant_id, data)
+    """The audit sample if it is big enough (cases and frauds), else a fully
+    labelled matured window if that is, else the bigger of the two: the gate
+    then holds, saying how many cases it had."""
     policy = gate_policy()
-    if len(audit.order_ids) >= policy.min_cases:
+    audit = audit_sample(tenant_id, data)
+    if _enough(audit, data, policy):
         return audit
     matured = matured_sample(tenant_id, data, maturity_days)
-    if matured is not None and len(matured.order_ids) >= policy.min_cases:
+    if matured is None:
+        return audit
+    if _enough(matured, data, policy) or len(matured.order_ids) > len(audit.order_ids):
         return matured
     return audit
+
+
+def _enough(sample: GateSample, data: TrainingSet, policy: GatePolicy) -> bool:
+    frauds = int(data.target[np.isin(data.order_ids, sample.order_ids)].sum())
+    return len(sample.order_ids) >= policy.min_cases and frauds >= policy.min_frauds
 
 
 def audit_sample(tenant_id: int, data: TrainingSet) -> GateSample:
@@ -68,7 +75,10 @@ def matured_sample(
     tenant_id: int, data: TrainingSet, maturity_days: int | None = None
 ) -> GateSample | None:
     """The labelled orders of the newest matured window, when at least
-    MATURED_COVERAGE of the window's orders are labelled; else None."""
+    MATURED_COVERAGE of the window's orders are labelled; else None. Orders
+    whose case still waits for a reviewer are left out of the count: they
+    cannot mature, and they are a small share once a model ranks the queue
+    (before it, they are random audit cases)."""
     days = settings.RISK_MATURITY_DAYS if maturity_days is None else maturity_days
     orders = Order.objects.filter(tenant_id=tenant_id)
     newest = orders.aggregate(newest=Max("created_at"))["newest"]
@@ -79,6 +89,7 @@ def matured_sample(
         created_at__gte=end - timedelta(days=GATE_MATURED_WINDOW_DAYS),
         created_at__lt=end,
     )
+    window = window.exclude(case__status__in=Case.PENDING)
     ids = np.array(sorted(window.values_list("id", flat=True)), dtype=np.int64)
     labelled = ids[np.isin(ids, data.order_ids)]
     if len(ids) == 0 or len(labelled) < MATURED_COVERAGE * len(ids):

@@ -1,7 +1,7 @@
 """Same-day feedback: a fraud label re-scores the orders linked to it.
 
 When a reviewer (or an outcome) marks an order fraud, the label aggregates
-of its customer, card and device change at once (`labels_record`, in the
+of its customer, card, device and seller change at once (`labels_record`, in the
 label's transaction). The open cases and recent unreviewed orders of the same
 tenant sharing one of those entities are then scored again, within seconds,
 by a task enqueued on commit, without waiting for a retrain: their pending
@@ -40,8 +40,9 @@ from models_ml.scoring import active_model
 from models_ml.services import scores_compute
 
 # The entities whose label aggregates are features (feature_spec): sharing
-# one of them is what makes a fraud label change another order's score.
-LINK_FIELDS = ("customer_id", "card_fingerprint", "device_id")
+# one of them is what makes a fraud label change another order's score. A
+# busy seller links many orders: LINKED_RESCORE_LIMIT bounds the work.
+LINK_FIELDS = ("customer_id", "card_fingerprint", "device_id", "seller_id")
 RECENT = timedelta(days=7)
 # Label windows end before their query's own minute (tiles): read them from
 # the minute after the label became known.

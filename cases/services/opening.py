@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cases.models import AuditEvent, Case, Order
 from cases.services.audit import audit_event
-from cases.services.cold_start import cold_start_reason
+from cases.services.cold_start import cold_start_priority, cold_start_reason
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
 
@@ -70,17 +70,20 @@ def openings_for_review(
             continue
         reason: str = Case.QueueReason.HIGH_RISK
         pi = 1.0
+        priority = case_priority(s.probability, float(s.order.amount))
         if s.probability is None:
             reason, pi = cold_start_reason(s.order, policy) or (
                 Case.QueueReason.NO_MODEL,
                 1.0,
             )
+            if reason == Case.QueueReason.AUDIT:
+                priority = cold_start_priority(s.order, policy)
         openings.append(
             CaseOpening(
                 order_id=s.order.pk,
                 probability=s.probability,
                 queue_reason=reason,
-                priority=case_priority(s.probability, float(s.order.amount)),
+                priority=priority,
                 top_reason=case_top_reason(s),
                 tenant_id=s.order.tenant_id,
                 selection_probability=pi,
