@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from cases.datasets import training_set
-from cases.models import Case, Order
+from cases.models import Case, Label, Order
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
-from cases.services.gate_samples import gate_policy, gate_sample
+from cases.services.gate_samples import gate_policy, gate_sample, matured_sample
 from cases.services.training import model_retrain, model_retrain_if_due
 from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion
@@ -120,3 +120,16 @@ def test_the_first_model_trains_as_soon_as_the_gate_sample_is_big_enough(
 def _audit_more(tenant_id: int) -> None:
     Case.objects.filter(tenant_id=tenant_id).delete()
     _audit(tenant_id, every=2)
+
+
+@pytest.mark.django_db
+def test_a_fully_labelled_matured_window_is_a_sample_and_a_gappy_one_is_not(history):
+    data = training_set(history)
+
+    sample = matured_sample(history, data, maturity_days=5)
+
+    assert sample is not None and sample.source == "matured"
+    assert len(sample.order_ids) > 200 and set(sample.weights) == {1.0}
+    window = Order.objects.filter(pk__in=sample.order_ids.tolist())
+    Label.objects.filter(order__in=window[: len(sample.order_ids) // 10]).delete()
+    assert matured_sample(history, training_set(history), maturity_days=5) is None
