@@ -1,9 +1,11 @@
 """Retraining is promoted only through the unbiased gate (held-out audit cases)."""
 
+import io
 from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from cases.datasets import training_set
 from cases.models import Case, Label, Order
@@ -133,3 +135,12 @@ def test_a_fully_labelled_matured_window_is_a_sample_and_a_gappy_one_is_not(hist
     window = Order.objects.filter(pk__in=sample.order_ids.tolist())
     Label.objects.filter(order__in=window[: len(sample.order_ids) // 10]).delete()
     assert matured_sample(history, training_set(history), maturity_days=5) is None
+
+
+@pytest.mark.django_db
+def test_an_operator_installs_a_first_model_from_history_the_gate_holds(history):
+    call_command("train_model", stdout=io.StringIO())
+
+    version = ModelVersion.objects.get(status="active")
+    assert version.gate_verdict == "held"
+    assert version.promotion_reason.startswith("first model, installed by an operator")
