@@ -57,10 +57,14 @@ def _enough(sample: GateSample, data: TrainingSet, policy: GatePolicy) -> bool:
 
 
 def audit_sample(tenant_id: int, data: TrainingSet) -> GateSample:
-    """The tenant's audit cases whose orders are labelled in `data`."""
+    """The tenant's decided audit cases whose orders are labelled in `data`.
+
+    Decided only: an audit case nobody reviewed is labelled only if a
+    chargeback came, and counting those would over-sample frauds."""
     rows = Case.objects.filter(
         tenant_id=tenant_id,
         queue_reason=Case.QueueReason.AUDIT,
+        status=Case.Status.DECIDED,
         order_id__in=data.order_ids.tolist(),
     ).values_list("order_id", "selection_probability")
     pairs = sorted(rows)
