@@ -29,13 +29,17 @@ def labels_mature(
     now: datetime | None = None,
     maturity_days: int | None = None,
     tenant_id: int | None = None,
+    since: datetime | None = None,
 ) -> int:
-    """Add the matured labels due at `now` (wall time by default); returns how
-    many. Idempotent: an order with any label is never matured again."""
+    """Add the matured labels due at `now` (wall time by default), for orders
+    created from `since` if given; returns how many. Idempotent: an order with
+    any label is never matured again."""
     now = now or timezone.now()
     days = settings.RISK_MATURITY_DAYS if maturity_days is None else maturity_days
     window = timedelta(days=days)
     due = maturity_candidates(now - window, tenant_id)
+    if since is not None:
+        due = due.filter(created_at__gte=since)
     done = 0
     while True:
         with transaction.atomic():

@@ -177,6 +177,9 @@ class _Loop:
                 now=start,
                 maturity_days=self._maturity_days,
                 tenant_id=self.client.tenant_id,
+                # The warm-up's frauds are never charged back: only the
+                # replayed days' orders can mature.
+                since=midnight(config.start),
             )
         known = known_compromised(self.client, self.card_field, start)
         watch.lap("labels")
