@@ -89,3 +89,12 @@ def test_the_beat_runs_it_every_hour():
     entry = app.conf.beat_schedule["matured-labels"]
     assert entry["task"] == "cases.tasks.labels_mature"
     assert entry["schedule"].minute == {17}
+
+
+def test_since_limits_maturity_to_newer_orders():
+    old = _scored("approve", created_at=BASE_TIME - timedelta(days=3))
+    new = _scored("approve")
+
+    assert labels_mature(now=NOW, maturity_days=30, since=BASE_TIME) == 1
+    assert Label.objects.get().order == new
+    assert not Label.objects.filter(order=old).exists()
