@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from cases.services import (
+    feature_rebuild,
     linked,
     maturity,
     queue_mix,
@@ -70,6 +71,11 @@ def webhook_deliveries_sweep() -> str:
 def orders_purge() -> str:
     report = retention.orders_purge()
     return f"{report.orders} orders purged"
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def feature_tiles_expire() -> str:
+    return f"{feature_rebuild.feature_tiles_expire()} tiles dropped"
 
 
 # The training tasks keep the names they had when they lived in models_ml, so

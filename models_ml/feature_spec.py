@@ -35,6 +35,10 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 TILE = MINUTE  # every window ends on a whole tile of this width
 RESOLUTIONS: dict[str, int] = {"m": MINUTE, "h": HOUR, "d": DAY}
+# How long before a tenant's newest order the features of an order may still
+# be read from the tiles (late orders at intake; re-scoring of the last 7 days
+# when an order has no stored vector). Older tiles are dropped (`tiles.expiry`).
+READ_HORIZON = 8 * DAY
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Aggregation:
     value: Callable[[Mapping[str, Any]], Any]
     sentence: Callable[[float, str, str], str]  # (value, noun, window words)
     missing: Callable[[str, str], str]  # (noun, window words), for NaN
+    fields: tuple[str, ...]  # the tile fields `value` reads
 
 
 def _given(noun: str, _words: str) -> str:
@@ -106,6 +111,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
             f"{_plural(v, 'earlier order')} from this {noun} in the last {w}"
         ),
         _given,
+        ("n",),
     ),
     "mean_amount": Aggregation(
         "orders",
@@ -114,6 +120,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         lambda s: _ratio(s["cents"], s["n"]) / 100,
         lambda v, noun, w: f"This {noun}'s average order over {w}: {v:,.2f}",
         lambda noun, w: f"No earlier orders from this {noun} in the last {w}",
+        ("n", "cents"),
     ),
     "seen": Aggregation(
         "orders",
@@ -121,6 +128,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         lambda s: (s["n"] > 0) * 1.0,
         lambda v, noun, w: _PAIR_SENTENCES[noun][0 if v else 1],
         lambda _noun, _w: "Not enough identifiers given to compare",
+        ("n",),
     ),
     "new_cards": Aggregation(
         "orders",
@@ -128,6 +136,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         lambda s: s["new_cards"],
         lambda v, noun, w: f"{_plural(v, 'card')} new to this {noun} in {w}",
         _given,
+        ("new_cards",),
     ),
     "fraud_labels": Aggregation(
         "labels",
@@ -137,6 +146,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
             f"{_plural(v, 'fraud')} on this {noun} confirmed in the last {w}"
         ),
         _given,
+        ("frauds",),
     ),
     "fraud_rate": Aggregation(
         "labels",
@@ -146,6 +156,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
             f"{v:.0%} of this {noun}'s orders labelled in the last {w} were fraud"
         ),
         lambda _noun, w: f"No labelled orders to compare with in the last {w}",
+        ("frauds", "labels"),
     ),
 }
 
@@ -224,6 +235,17 @@ BY_NAME = {f.name: f for f in WINDOW_FEATURES}
 # "New card on this device": an order's own new_cards value is whether this
 # feature is 0 for it (device and card given).
 NEW_CARD_SOURCE = BY_NAME["device_card_seen_30d"]
+
+
+def fields_of(key: str) -> set[str]:
+    """Tile fields some feature of `key` reads: the only ones its tiles hold
+    (a card new to its device changes the device's tiles and no other's)."""
+    return {
+        field
+        for f in WINDOW_FEATURES
+        if f.key == key
+        for field in AGGREGATIONS[f.aggregation].fields
+    }
 
 
 def keys_of(stream: str) -> list[str]:

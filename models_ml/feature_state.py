@@ -15,8 +15,9 @@ same row lock, and rows are written in key order so they cannot deadlock.
 
 from __future__ import annotations
 
+import io
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from models_ml.features import (
 from models_ml.frames import (
     LABEL_ORDER_FIELDS,
     ORDER_FIELDS,
+    TENANT_MARK,
     orders_frame,
     scope_entities,
     scoped,
@@ -154,6 +156,86 @@ def features_read(
 def tiles_clear() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")
+
+
+def tiles_lock() -> None:
+    """Hold off tile writes (not reads) until the transaction ends: call first
+    in a transaction that replaces tiles from the stored orders, so that no
+    intake commits deltas between that read and the replacement."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def tiles_replace(
+    tenant_id: int, tiles: pd.DataFrame, values: Mapping[str, Collection[str]] | None
+) -> None:
+    """Replace the stored tiles of these key values (key → scoped values; all
+    the tenant's tiles when None) by `tiles` (a TILE_COLUMNS frame, one row
+    per tile, stored in shard 0). Call after `tiles_lock`, in its transaction.
+    """
+    with connection.cursor() as cursor:
+        if values is None:
+            cursor.execute(
+                f"DELETE FROM {TABLE} WHERE value LIKE %s",
+                [f"{int(tenant_id)}{TENANT_MARK}%"],
+            )
+        else:
+            for key, wanted in values.items():
+                for res in RESOLUTIONS:
+                    _delete_values(cursor, key, res, sorted(wanted))
+    if connection.vendor != "postgresql":
+        tiles_add(tiles, shard=0)
+        return
+    frame = tiles[["key", "res", "value", "start"]].assign(shard=0)
+    for field in TILE_FIELDS:
+        frame[field] = tiles[field].astype(np.int64)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, header=False, index=False)
+    columns = ", ".join(frame.columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {TABLE} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy,
+    ):
+        copy.write(buffer.getvalue())
+
+
+def _delete_values(cursor: Any, key: str, res: str, wanted: list[str]) -> None:
+    if not wanted:
+        return
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"DELETE FROM {TABLE} WHERE key = %s AND res = %s AND value = ANY(%s)",
+            [key, res, wanted],
+        )
+        return
+    for first in range(0, len(wanted), 500):
+        part = wanted[first : first + 500]
+        marks = ", ".join(["%s"] * len(part))
+        cursor.execute(
+            f"DELETE FROM {TABLE} WHERE key = %s AND res = %s AND value IN ({marks})",
+            [key, res, *part],
+        )
+
+
+def tiles_expire(tenant_id: int, since: Mapping[str, int]) -> int:
+    """Drop the tenant's tiles that start before since[res] (`tiles.expiry`);
+    return how many rows went. Idempotent."""
+    prefix = f"{int(tenant_id)}{TENANT_MARK}%"
+    deleted = 0
+    with connection.cursor() as cursor:
+        for key in KEYS:
+            for res, first in since.items():
+                # One (key, res) at a time: the unique index's leading columns.
+                cursor.execute(
+                    f"DELETE FROM {TABLE} WHERE key = %s AND res = %s"
+                    " AND value LIKE %s AND start < %s",
+                    [key, res, prefix, first],
+                )
+                deleted += cursor.rowcount
+    return deleted
 
 
 def tiles_count() -> int:

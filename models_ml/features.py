@@ -13,6 +13,7 @@ events sorted by (key, time), and sums with a cumulative sum: O(n log n).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ from models_ml.feature_spec import (
     MEAN_ENTITIES,
     MEAN_WINDOWS,
     NEW_CARD_SOURCE,
+    TILE,
     WINDOW_FEATURES,
     WindowFeature,
     window_bounds,
@@ -100,6 +102,24 @@ def _feature_names() -> list[str]:
 
 
 FEATURE_NAMES: list[str] = _feature_names()
+
+# Bump when the code of an order-level feature changes its values; changes
+# to the declarations (names, windows, aggregations) change the version alone.
+FEATURE_CODE_REVISION = 1
+
+
+def _feature_version() -> str:
+    declared = [
+        (f.name, WINDOW_SPECS[f.window], AGGREGATIONS[f.aggregation].fields)
+        for f in WINDOW_FEATURES
+    ]
+    text = repr((FEATURE_CODE_REVISION, FEATURE_NAMES, declared, TILE))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# Stored with every served feature vector (Score.feature_version): a vector
+# of this version can be reused as it is (re-scoring after a promotion).
+FEATURE_VERSION = _feature_version()
 
 
 def empty_history() -> pd.DataFrame:

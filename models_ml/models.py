@@ -86,6 +86,13 @@ class Score(models.Model):
     probability = models.FloatField(null=True, help_text="Fraud probability, 0..1.")
     decision = models.CharField(max_length=8, choices=Decision.choices)
     features = models.JSONField(default=dict)
+    feature_version = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",  # rows written by raw SQL or COPY without it: unknown
+        help_text="features.FEATURE_VERSION of `features`; blank if unknown.",
+    )
     base_value = models.FloatField(null=True, help_text="SHAP base value, log-odds.")
     contributions = models.JSONField(
         null=True,

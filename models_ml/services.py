@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from models_ml.artifacts import ArtifactError
 from models_ml.explanations import explanations_compute
-from models_ml.features import FEATURE_NAMES
+from models_ml.features import FEATURE_NAMES, FEATURE_VERSION
 from models_ml.frames import to_ms
 from models_ml.gate import (
     HELD,
@@ -106,6 +106,7 @@ def _tenant_scores(
                 probability=p,
                 decision=policy.decision(p),
                 features=vectors[i],
+                feature_version=FEATURE_VERSION,
             )
         )
     if loaded and explain:
@@ -467,6 +468,7 @@ _SCORE_COLUMNS = (
     "probability",
     "decision",
     "features",
+    "feature_version",
     "base_value",
     "contributions",
     "created_at",
@@ -496,6 +498,7 @@ def scores_save(scores: list[Score]) -> None:
                     s.probability,
                     s.decision,
                     Jsonb(s.features),
+                    s.feature_version,
                     s.base_value,
                     None if s.contributions is None else Jsonb(s.contributions),
                     now,

@@ -34,10 +34,12 @@ from models_ml.feature_spec import (
     MINUTE,
     NEW_CARD_SOURCE,
     ORDER_FIELDS_OF_TILES,
+    READ_HORIZON,
     RESOLUTIONS,
     TILE_FIELDS,
     WINDOW_FEATURES,
     WINDOWS,
+    fields_of,
     keys_of,
     window_bounds,
 )
@@ -81,29 +83,50 @@ def empty_tiles() -> pd.DataFrame:
     return frame
 
 
-def order_tiles(orders: pd.DataFrame, new_cards: np.ndarray) -> pd.DataFrame:
-    """Tile deltas of order events (HISTORY_COLUMNS rows), summed per tile."""
+def expiry(newest_ts: int) -> dict[str, int]:
+    """res → the first tile start still kept for a tenant whose newest order is
+    at `newest_ts` (ms): no order from the last READ_HORIZON reads an older
+    tile (`REACH`). Day-aligned, so a tile is kept iff its events' times are."""
+    return {
+        res: (newest_ts - READ_HORIZON - reach) // DAY * DAY
+        for res, reach in REACH.items()
+    }
+
+
+def order_tiles(
+    orders: pd.DataFrame,
+    new_cards: np.ndarray,
+    since: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Tile deltas of order events (HISTORY_COLUMNS rows), summed per tile;
+    with `since` (`expiry`), only tiles that start at or after it."""
     ts = orders["ts"].to_numpy(dtype=np.int64)
     fields = {
         "n": np.ones(len(orders), dtype=np.int64),
         "cents": cents(orders["amount"]),
         "new_cards": np.asarray(new_cards, dtype=np.int64),
     }
-    return _tiles(orders, ts, fields, keys_of("orders"))
+    return _tiles(orders, ts, fields, keys_of("orders"), since)
 
 
-def label_tiles(labels: pd.DataFrame) -> pd.DataFrame:
+def label_tiles(
+    labels: pd.DataFrame, since: Mapping[str, int] | None = None
+) -> pd.DataFrame:
     """Tile deltas of label events (LABEL_COLUMNS rows), at their known time."""
     ts = labels["known_ts"].to_numpy(dtype=np.int64)
     fields = {
         "labels": np.ones(len(labels), dtype=np.int64),
         "frauds": labels["is_fraud"].to_numpy(dtype=np.int64),
     }
-    return _tiles(labels, ts, fields, keys_of("labels"))
+    return _tiles(labels, ts, fields, keys_of("labels"), since)
 
 
 def _tiles(
-    frame: pd.DataFrame, ts: np.ndarray, fields: dict[str, np.ndarray], keys: list[str]
+    frame: pd.DataFrame,
+    ts: np.ndarray,
+    fields: dict[str, np.ndarray],
+    keys: list[str],
+    since: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     parts = []
     for key in keys:
@@ -111,14 +134,22 @@ def _tiles(
         present = values != None  # noqa: E711
         if not present.any():
             continue
+        held = fields_of(key)
         for res, width in RESOLUTIONS.items():
+            # since[res] is day-aligned: a tile starts after it iff its events do.
+            mine = present & (ts >= since[res]) if since else present
+            if not mine.any():
+                continue
             part = pd.DataFrame(
                 {
                     "key": key,
-                    "value": values[present],
+                    "value": values[mine],
                     "res": res,
-                    "start": ts[present] // width * width,
-                    **{f: v[present] for f, v in fields.items()},
+                    "start": ts[mine] // width * width,
+                    **{
+                        f: v[mine] if f in held else np.zeros(mine.sum(), np.int64)
+                        for f, v in fields.items()
+                    },
                 }
             )
             parts.append(part)
@@ -285,12 +316,14 @@ def event_tiles(
     fields = ORDER_FIELDS_OF_TILES if stream == "orders" else LABEL_FIELDS_OF_TILES
     slots = [TILE_FIELDS.index(f) for f in fields]
     summed: dict[tuple[Any, ...], list[int]] = {}
+    held = {key: fields_of(key) for key in keys}
     for ts, values, amounts in events:
-        add = [(i, int(amounts[f])) for i, f in zip(slots, fields, strict=True)]
+        adds = [(i, f, int(amounts[f])) for i, f in zip(slots, fields, strict=True)]
         for key in keys:
             value = values.get(key)
             if value is None:
                 continue
+            add = [(i, amount) for i, f, amount in adds if f in held[key]]
             for res, width in RESOLUTIONS.items():
                 tile = summed.setdefault(
                     (key, value, res, ts // width * width), [0] * len(TILE_FIELDS)

@@ -34,9 +34,13 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
             "task": "cases.tasks.orders_purge",
             "schedule": crontab(hour=3, minute=30),
         },
+        "feature-tiles-expire": {
+            "task": "cases.tasks.feature_tiles_expire",
+            "schedule": crontab(minute=17),
+        },
         "matured-labels": {
             "task": "cases.tasks.labels_mature",
-            "schedule": crontab(minute=17),
+            "schedule": crontab(minute=47),
         },
         "queue-mix": {
             "task": "cases.tasks.queue_mix_fill",

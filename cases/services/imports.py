@@ -25,7 +25,8 @@ from pydantic import ValidationError as PayloadError
 
 from cases.models import ApiClient
 from cases.schemas import OrderIn
-from cases.services.bulk import orders_bulk_load
+from cases.services.bulk import bulk_tables_analyze, orders_bulk_load
+from cases.services.feature_rebuild import entity_values_add, feature_tiles_refresh
 from cases.services.import_rows import (
     DATETIME_FIELDS,
     ORDER_FIELDS,
@@ -109,6 +110,10 @@ def orders_import_file(
     Raises ValidationError before reading any row when a mapped column, a
     required field or the label column is missing, or the file type is unknown.
     `on_progress` is called with the number of rows read after each chunk.
+
+    The feature tiles of every entity in the file's valid rows are recomputed
+    once, after the last chunk; a run that stops before that leaves them to
+    the next run of the same file (or to `rebuild_feature_tiles`).
     """
     if chunk_size < 1:
         raise ValidationError("chunk size must be at least 1")
@@ -122,11 +127,17 @@ def orders_import_file(
     with rejects_path.open("w", newline="", encoding="utf-8") as rejects_file:
         rejects = csv.writer(rejects_file)
         rejects.writerow(REJECT_COLUMNS)
+        entities: dict[str, set[str]] = {}
         for rows in _chunks(path, kind, plan.columns, chunk_size):
-            _chunk_import(rows, report.read + 1, client, plan, rejects, report)
+            payloads = _chunk_import(
+                rows, report.read + 1, client, plan, rejects, report
+            )
+            entity_values_add(entities, (p.model_fields_for_db() for p in payloads))
             report.read += len(rows)
             if on_progress is not None:
                 on_progress(len(rows))
+    feature_tiles_refresh(client.tenant_id, entities)
+    bulk_tables_analyze()
     return report
 
 
@@ -137,7 +148,7 @@ def _chunk_import(
     plan: ImportPlan,
     rejects: Any,
     report: ImportReport,
-) -> None:
+) -> list[OrderIn]:
     payloads: dict[str, OrderIn] = {}
     labels: list[tuple[str, str, datetime]] = []
     rejected = 0
@@ -158,11 +169,14 @@ def _chunk_import(
         value = row_label_value(row, plan.label)
         if value is not None:
             labels.append((order.order_id, value, order.created_at + delay))
-    stored, labelled = orders_bulk_load(client, list(payloads.values()), labels)
+    stored, labelled = orders_bulk_load(
+        client, list(payloads.values()), labels, tiles=False
+    )
     report.stored += stored
     report.labels += labelled
     report.rejected += rejected
     report.already_present += len(rows) - rejected - stored
+    return list(payloads.values())
 
 
 def _reject_line(

@@ -15,7 +15,7 @@ from cases.services.opening import (
     cases_open,
     openings_for_review,
 )
-from cases.services.scoring import orders_score
+from cases.services.scoring import orders_score_served, scores_latest
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -77,14 +77,17 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
         loaded = active_model(tenant_id)
         if loaded is None:
             continue
-        orders += batch.filter(tenant_id=tenant_id).exclude(
-            scores__model_version_id=loaded.version_id
-        )
+        # Through the score table's order index: an anti-join on the version
+        # rescanned all of the version's scores for every order of the batch.
+        done = Score.objects.filter(
+            order_id__in=ids, model_version_id=loaded.version_id
+        ).values_list("order_id", flat=True)
+        orders += batch.filter(tenant_id=tenant_id).exclude(pk__in=list(done))
     orders.sort(key=lambda o: (o.created_at, o.pk))
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = orders_score(orders, policy, explain=lambda d: d != Score.Decision.APPROVE)
+    scores = orders_score_served(orders, policy, lambda d: d != Score.Decision.APPROVE)
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)
@@ -116,5 +119,5 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
 
 
 def _latest_decisions(orders: list[Order]) -> dict[int, str]:
-    rows = Score.objects.filter(order__in=orders).latest_per_order()
-    return dict(rows.values_list("order_id", "decision"))
+    latest = scores_latest([o.pk for o in orders], "decision")
+    return {order_id: decision for order_id, (decision,) in latest.items()}

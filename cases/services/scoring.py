@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+import pandas as pd
+from django.db import connection
+
 from cases.models import Order
 from cases.selectors import order_latest_score
 from models_ml.feature_state import features_online
+from models_ml.features import FEATURE_NAMES, FEATURE_VERSION
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.services import scores_compute
@@ -23,6 +28,54 @@ def orders_score(
     return scores_compute(orders, features_online(orders), policy, explain)
 
 
+def orders_score_served(
+    orders: Sequence[Order],
+    policy: DecisionPolicy,
+    explain: Callable[[str], bool] | None = None,
+) -> list[Score]:
+    """`orders_score` for stored orders, reusing the feature vector each one
+    was served with (its latest score's, if of this FEATURE_VERSION) instead
+    of reading the tiles again; see `features_served`."""
+    return scores_compute(orders, features_served(orders), policy, explain)
+
+
+def features_served(orders: Sequence[Order]) -> pd.DataFrame:
+    """The FEATURE_NAMES frame of stored orders: the vector stored with the
+    order's latest score when it has FEATURE_VERSION (what the order was
+    decided on, not recomputed); for the others (no score, or a score of an
+    older feature version) the features read from the tiles as of the order's
+    created_at (`features_online`), in one read for all of them."""
+    stored = _vectors_served([o.pk for o in orders])
+    rows = np.full((len(orders), len(FEATURE_NAMES)), np.nan)
+    for i, order in enumerate(orders):
+        vector = stored.get(order.pk)
+        if vector is not None:
+            rows[i] = [np.nan if (v := vector[n]) is None else v for n in FEATURE_NAMES]
+    missing = [i for i, o in enumerate(orders) if o.pk not in stored]
+    if missing:
+        fresh = features_online([orders[i] for i in missing])
+        rows[missing] = fresh[FEATURE_NAMES].to_numpy(dtype=float)
+    return pd.DataFrame(rows, columns=FEATURE_NAMES)
+
+
+def _vectors_served(order_ids: list[int]) -> dict[int, dict]:
+    """order id → the vector of its latest score, if of FEATURE_VERSION."""
+    latest = scores_latest(order_ids, "feature_version", "features")
+    return {i: v for i, (version, v) in latest.items() if version == FEATURE_VERSION}
+
+
+def scores_latest(order_ids: list[int], *fields: str) -> dict[int, tuple]:
+    """order id → `fields` of its latest score (orders with one). On
+    PostgreSQL one DISTINCT ON row per order through the (order, -id) index:
+    `latest_per_order`'s anti-join was planned over the whole score table."""
+    scores = Score.objects.filter(order_id__in=order_ids)
+    if connection.vendor == "postgresql":
+        rows = scores.order_by("order_id", "-id").distinct("order_id")
+    else:
+        rows = scores.order_by("id")  # the latest one wins below
+    return {r[0]: r[1:] for r in rows.values_list("order_id", *fields)}
+
+
 def order_score_explained(order: Order) -> Score | None:
     """The order's latest score, with its SHAP reasons.
 
@@ -33,7 +86,7 @@ def order_score_explained(order: Order) -> Score | None:
     score = order_latest_score(order)
     if score is None or score.contributions is not None or not score.model_version_id:
         return score
-    (fresh,) = orders_score([order], decision_policy(), explain=lambda _d: True)
+    (fresh,) = orders_score_served([order], decision_policy(), lambda _d: True)
     if fresh.model_version_id == score.model_version_id and fresh.contributions:
         Score.objects.filter(pk=score.pk).update(
             base_value=fresh.base_value, contributions=fresh.contributions

@@ -24,7 +24,8 @@ from cases.datasets import training_set
 from cases.models import ApiClient, AuditEvent, Case, Claim, Label, Order
 from cases.schemas import OrderIn
 from cases.services.audit import audit_event
-from cases.services.bulk import import_client, orders_bulk_load
+from cases.services.bulk import bulk_tables_analyze, import_client, orders_bulk_load
+from cases.services.feature_rebuild import feature_tiles_refresh
 from cases.services.gate_samples import gate_policy, gate_sample
 from cases.services.intake import orders_ingest
 from cases.services.queue_mix import queue_mix_select
@@ -94,7 +95,8 @@ def orders_load(
     on_progress: object = None,
 ) -> int:
     """Store history without scoring it; with `label_delay`, every order's
-    truth is known that long after the order (chargeback or merchant)."""
+    truth is known that long after the order (chargeback or merchant). The
+    feature tiles are computed once, from the whole tenant, at the end."""
     stored = 0
     for start in range(0, len(orders), BULK_CHUNK):
         chunk = orders[start : start + BULK_CHUNK]
@@ -110,9 +112,12 @@ def orders_load(
             if label_delay is not None
             else []
         )
-        stored += orders_bulk_load(client, [o for o, _ in chunk], labels)[0]
+        payloads = [o for o, _ in chunk]
+        stored += orders_bulk_load(client, payloads, labels, tiles=False)[0]
         if on_progress is not None:
             on_progress(len(chunk))  # type: ignore[operator]
+    feature_tiles_refresh(client.tenant_id, None)
+    bulk_tables_analyze()
     return stored
 
 

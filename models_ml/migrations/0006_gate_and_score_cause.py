@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0016_label_source_matured"),
-        ("models_ml", "0004_model_version_tenant"),
+        ("models_ml", "0005_score_feature_version"),
     ]
 
     operations = [

@@ -107,3 +107,96 @@ def test_migration_scopes_the_tiles_of_existing_orders_by_the_default_tenant():
         migration._scope_tiles(apps, editor)
 
     assert _tiles() == scoped
+
+
+def _payloads(rows: list[dict]) -> list[OrderIn]:
+    return [
+        OrderIn.model_validate({k: v for k, v in r.items() if k not in TRUTH_KEYS})
+        for r in rows
+    ]
+
+
+@pytest.mark.django_db
+def test_bulk_load_tiles_equal_the_tiles_kept_order_by_order():
+    """The one set-based pass after a COPY gives the tiles that adding each
+    stored order and label online (the first pass's bulk path) kept."""
+    from cases.models import Label, Order
+    from models_ml.feature_state import (
+        labels_record,
+        orders_load_record,
+        tiles_clear,
+    )
+
+    rows = generate_orders(400, seed=8, days=6)
+    labels = [
+        (r["order_id"], "fraud" if r["is_fraud"] else "legitimate", r["created_at"])
+        for r in rows[::2]
+    ]
+    orders_bulk_load(import_client(), _payloads(rows), labels)
+    refreshed = _tiles()
+    tiles_clear()
+    orders = list(Order.objects.order_by("created_at", "pk"))
+    for first in range(0, len(orders), 50):
+        orders_load_record(orders[first : first + 50])
+    labels_record(list(Label.objects.select_related("order")))
+
+    assert refreshed and _tiles() == refreshed
+
+
+@pytest.mark.django_db
+def test_loading_earlier_orders_later_refreshes_the_tiles_they_change():
+    """Orders loaded after later ones change those later orders' tiles (a card
+    is no longer new to its device): the refresh of the entities they touch
+    gives what a rebuild from scratch gives."""
+    rows = generate_orders(300, seed=9, days=4)
+    client = import_client()
+    orders_bulk_load(client, _payloads(rows[1::2]))
+    orders_bulk_load(client, _payloads(rows[::2]))
+    refreshed = _tiles()
+
+    feature_tiles_rebuild()
+
+    assert refreshed and _tiles() == refreshed
+
+
+@pytest.mark.django_db
+def test_expiry_drops_the_old_tiles_and_changes_no_feature():
+    from cases.models import Order
+    from cases.services.feature_rebuild import feature_tiles_expire
+    from models_ml.feature_spec import READ_HORIZON
+    from models_ml.feature_state import features_online, orders_load_record
+
+    rows = generate_orders(300, seed=10, days=45)
+    orders_bulk_load(import_client(), _payloads(rows), tiles=False)
+    stored = list(Order.objects.order_by("created_at", "pk"))
+    for first in range(0, len(stored), 50):  # every tile, as intake keeps them
+        orders_load_record(stored[first : first + 50])
+    newest = stored[-1].created_at
+    readable = [
+        o
+        for o in stored
+        if o.created_at >= newest - timedelta(milliseconds=READ_HORIZON)
+    ]
+    before = features_online(readable)
+    count = len(_tiles())
+
+    dropped = feature_tiles_expire()
+
+    assert dropped > 0 and len(_tiles()) == count - dropped
+    assert feature_tiles_expire() == 0
+    after = features_online(readable)
+    assert len(readable) > 50
+    assert after.equals(before)
+
+
+@pytest.mark.django_db
+def test_expiry_runs_hourly_from_beat():
+    from cases.tasks import feature_tiles_expire
+    from riskreview.celery import _schedule, app
+
+    _schedule(app)
+    entry = app.conf.beat_schedule["feature-tiles-expire"]
+
+    assert entry["task"] == feature_tiles_expire.name
+    assert entry["schedule"].minute == {17}
+    assert feature_tiles_expire() == "0 tiles dropped"

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = "Rebuild the online feature tiles from the stored orders and labels."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        bar = tqdm(unit="event", desc="feature tiles", file=self.stderr)
+        bar = tqdm(unit="tenant", desc="feature tiles", file=self.stderr)
 
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -88,7 +88,7 @@ def test_the_beat_runs_it_every_hour():
     app.finalize(auto=True)  # declares the schedule
     entry = app.conf.beat_schedule["matured-labels"]
     assert entry["task"] == "cases.tasks.labels_mature"
-    assert entry["schedule"].minute == {17}
+    assert entry["schedule"].minute == {47}
 
 
 def test_since_limits_maturity_to_newer_orders():
