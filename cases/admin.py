@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -26,6 +27,8 @@ from cases.services.webhooks import (
     webhook_secret_rotate,
     webhook_url_validate,
 )
+from rules.lists import list_value
+from rules.models import ListEntry, Rule, RuleVersion
 from tenants.models import Membership, Tenant
 
 User = get_user_model()
@@ -281,3 +284,64 @@ class WebhookDeliveryAdmin(AuditedAdmin):
 class ReasonCodeAdmin(AuditedAdmin):
     list_display = ["code", "label", "applies_to", "active"]
     list_filter = ["applies_to", "active"]
+
+
+class _ReadOnly(AuditedAdmin):
+    """Rules are written on the workbench's rules pages, where every change is
+    checked, versioned and audited; the admin shows them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Rule)
+class RuleAdmin(_ReadOnly):
+    list_display = ["name", "tenant", "state", "action", "version", "run_errors"]
+    list_filter = ["tenant", "state", "action"]
+    search_fields = ["name", "expression"]
+
+
+@admin.register(RuleVersion)
+class RuleVersionAdmin(_ReadOnly):
+    list_display = ["rule", "number", "state", "action", "changed_by", "created_at"]
+    raw_id_fields = ["rule"]
+
+
+class ListEntryForm(forms.ModelForm):
+    class Meta:
+        model = ListEntry
+        fields = ["tenant", "kind", "entity_type", "value", "expires_at", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("entity_type") and data.get("value"):
+            try:
+                data["value"] = list_value(data["entity_type"], data["value"])
+            except ValidationError as exc:
+                self.add_error("value", exc.message_dict.get("value", exc.messages))
+        return data
+
+
+@admin.register(ListEntry)
+class ListEntryAdmin(AuditedAdmin):
+    form = ListEntryForm
+    list_display = ["value", "entity_type", "kind", "tenant", "expires_at", "added_by"]
+    list_filter = ["tenant", "kind", "entity_type"]
+    search_fields = ["value", "reason"]
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Any,
+        form: Any,
+        change: Any,  # noqa: FBT001
+    ) -> None:
+        if not change:
+            obj.added_by = f"user:{request.user.get_username()}"
+        super().save_model(request, obj, form, change)

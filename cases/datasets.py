@@ -11,7 +11,10 @@ receives the frames.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -255,3 +258,60 @@ _ORDER_COLUMN_SQL = {
     "account_created_ts": _epoch_ms("account_created_at"),
     "item_count": "item_count",
 }
+
+
+# Order fields as SQL for `orders_columns` (PostgreSQL): times in exact
+# microseconds, the amount as a float, JSON as text.
+_FIELD_SQL = {
+    "amount": "amount::float8",
+    "created_at": "FLOOR(EXTRACT(EPOCH FROM created_at) * 1000000)::bigint",
+    "account_created_at": (
+        "FLOOR(EXTRACT(EPOCH FROM account_created_at) * 1000000)::bigint"
+    ),
+    "attributes": "attributes::text",
+}
+_NUMERIC_FIELDS = {"amount": float, "item_count": int}
+_TIME_FIELDS = ("created_at", "account_created_at")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def orders_columns(
+    tenant_id: int, since: datetime, fields: list[str]
+) -> tuple[np.ndarray, dict[str, list[Any]]]:
+    """The tenant's orders created at or after `since`, by id: their ids and
+    the given Order fields as Python values, a list per field (as the ORM
+    would give them: aware datetimes, floats for the amount, dicts for
+    attributes, None for NULL). On PostgreSQL read with COPY (the backtest
+    reads a million orders)."""
+    orders = Order.objects.filter(tenant_id=tenant_id, created_at__gte=since)
+    if connection.vendor != "postgresql":
+        rows = list(orders.order_by("id").values_list("id", *fields))
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        columns = {f: [r[i + 1] for r in rows] for i, f in enumerate(fields)}
+        if "amount" in columns:
+            columns["amount"] = [float(v) for v in columns["amount"]]
+        return ids, columns
+    select = ", ".join(["id", *(_FIELD_SQL.get(f, f) for f in fields)])
+    frame = _copy_frame(
+        f"SELECT {select} FROM cases_order WHERE tenant_id = {int(tenant_id)}"
+        f" AND created_at >= '{since.astimezone(UTC).isoformat()}'::timestamptz"
+        " ORDER BY id",
+        ["id", *fields],
+    )
+    ids = frame["id"].astype(np.int64).to_numpy()
+    columns = {}
+    for f in fields:
+        raw = frame[f].tolist()
+        if f in _NUMERIC_FIELDS:
+            kind = _NUMERIC_FIELDS[f]
+            columns[f] = [kind(v) if v != "" else None for v in raw]
+        elif f in _TIME_FIELDS:
+            columns[f] = [
+                _EPOCH + timedelta(microseconds=int(v)) if v != "" else None
+                for v in raw
+            ]
+        elif f == "attributes":
+            columns[f] = [json.loads(v) if v != "" else {} for v in raw]
+        else:
+            columns[f] = raw
+    return ids, columns

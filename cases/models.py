@@ -132,6 +132,7 @@ class Case(models.Model):
         EXPLORATION = "exploration", "Model uncertain"
         AUDIT = "audit", "Random audit"
         NO_MODEL = "no_model", "No model yet"
+        RULE = "rule", "Rule"
 
     PENDING = (Status.OPEN, Status.QA, Status.ESCALATED)
 

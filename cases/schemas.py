@@ -260,3 +260,24 @@ class WebhookIn(ApiModel):
         list[Literal["case.decided", "case.overridden", "order.decision_changed"]],
         Field(min_length=1, max_length=3),
     ]
+
+
+class ListEntryIn(ApiModel):
+    kind: Literal["block", "allow"]
+    entity_type: Literal["card", "email", "device", "ip", "customer", "seller"]
+    value: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=255,
+            pattern=NO_NUL,
+            description="For ip: an address or a CIDR range (203.0.113.0/24).",
+        ),
+    ]
+    reason: _text(1000) = ""  # type: ignore[valid-type]
+    expires_at: Moment | None = None
+
+
+class BacktestIn(ApiModel):
+    expression: Annotated[str, Field(min_length=1, max_length=2000, pattern=NO_NUL)]
+    days: Annotated[int, Field(ge=1, le=90)] = 30

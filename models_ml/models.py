@@ -107,6 +107,10 @@ class Score(models.Model):
         blank=True,
         related_name="+",
     )
+    # Rules and lists (the `rules` app): what the model alone decided, and
+    # every rule and list entry that matched, deciding or not.
+    model_decision = models.CharField(max_length=8, blank=True)
+    rule_hits = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScoreQuerySet.as_manager()

@@ -471,6 +471,8 @@ _SCORE_COLUMNS = (
     "feature_version",
     "base_value",
     "contributions",
+    "model_decision",
+    "rule_hits",
     "created_at",
 )
 
@@ -501,6 +503,8 @@ def scores_save(scores: list[Score]) -> None:
                     s.feature_version,
                     s.base_value,
                     None if s.contributions is None else Jsonb(s.contributions),
+                    s.model_decision,
+                    Jsonb(s.rule_hits),
                     now,
                 )
             )

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tenants",
     "cases",
     "models_ml",
+    "rules",
     "dashboard",
     "lab",
 ]
@@ -236,6 +237,9 @@ if not 0 <= RISK_REVIEW_THRESHOLD <= RISK_DECLINE_THRESHOLD <= 1:
 MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models")))
 # Seconds a process keeps the active model before asking the database again.
 MODEL_REFRESH_SECONDS = env_float("MODEL_REFRESH_SECONDS", 5.0)
+# How long a process uses its copy of a tenant's active rules before reading
+# them again (a rule saved in this process is seen at once).
+RULES_REFRESH_SECONDS = env_float("RULES_REFRESH_SECONDS", 5.0)
 TRAINING_THREADS = env_int("TRAINING_THREADS", 1)
 
 LOG_REDACT_PII = env_bool("LOG_REDACT_PII", default=True)

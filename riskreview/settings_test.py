@@ -17,6 +17,7 @@ MODEL_REFRESH_SECONDS = 0.0
 # Most tests expect every unscored order queued (the pre-policy behaviour);
 # the cold-start tests set the policy they test.
 COLD_START_AMOUNT = 0.0
+RULES_REFRESH_SECONDS = 0.0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # The tests' webhook receivers listen on loopback; shop.example never resolves.
 WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1", "shop.example"]

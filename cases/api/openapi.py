@@ -22,8 +22,10 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:
     }
     if "{" in path:
         codes["404"] = "No such object for this client."
-    if method in {"post", "put", "patch"}:
+    query = any(p["in"] == "query" for p in operation.get("parameters", []))
+    if method in {"post", "put", "patch"} or query:
         codes["400"] = "Invalid input: field-level messages in extra.fields."
+    if method in {"post", "put", "patch"}:
         codes["413"] = "Request body too large."
         codes["415"] = "Unsupported content type (send application/json)."
     headers = {

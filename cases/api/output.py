@@ -7,6 +7,7 @@ from typing import Any
 from cases.models import Case, Label, Order
 from cases.schemas import OrderIn
 from cases.services.intake import IntakeResult
+from cases.services.opening import rule_reasons
 
 # An order reads back with exactly the fields it was sent with.
 _ORDER_FIELDS = list(OrderIn.model_fields)
@@ -23,6 +24,7 @@ def order_result_output(result: IntakeResult) -> dict[str, Any]:
         "case_id": result.case.pk if result.case else None,
         "model_version": score.model_version_id if score else None,
         "reasons": score.contributions if score else None,
+        "rule_reasons": rule_reasons(score),
         "created": result.created,
     }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.api import views, webhooks
+from cases.api import rules, views, webhooks
 
 app_name = "api"
 
@@ -16,6 +16,11 @@ urlpatterns = [
         name="orders-outcomes",
     ),
     path("cases/<int:case_id>/", views.CaseDetailApi.as_view(), name="cases-detail"),
+    path("lists/", rules.ListEntryListCreateApi.as_view(), name="lists"),
+    path(
+        "lists/<int:entry_id>/", rules.ListEntryDeleteApi.as_view(), name="lists-delete"
+    ),
+    path("rules/backtest/", rules.RuleBacktestApi.as_view(), name="rules-backtest"),
     path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="webhooks"),
     path(
         "webhooks/<int:webhook_id>/",

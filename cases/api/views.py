@@ -55,6 +55,19 @@ class ReasonOut(serializers.Serializer):
     text = serializers.CharField()
 
 
+class RuleReasonOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["rule", "list"])
+    action = serializers.ChoiceField(choices=["allow", "decline", "review", "boost"])
+    id = serializers.IntegerField(help_text="The rule's or the list entry's id.")
+    name = serializers.CharField(required=False, help_text="Rules only.")
+    list = serializers.ChoiceField(choices=["block", "allow"], required=False)
+    entity_type = serializers.CharField(required=False, help_text="Lists only.")
+    text = serializers.CharField()
+    decided = serializers.BooleanField(
+        help_text="This rule or entry set the decision (others only matched)."
+    )
+
+
 class OrderResultOut(serializers.Serializer):
     order_id = serializers.CharField()
     risk_score = serializers.FloatField(allow_null=True)
@@ -62,6 +75,7 @@ class OrderResultOut(serializers.Serializer):
     case_id = serializers.IntegerField(allow_null=True)
     model_version = serializers.IntegerField(allow_null=True)
     reasons = ReasonOut(many=True, allow_null=True)
+    rule_reasons = RuleReasonOut(many=True)
     created = serializers.BooleanField()
 
 

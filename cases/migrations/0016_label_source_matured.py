@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0014_tenants"),
+        ("cases", "0017_case_queue_reason_rule"),
     ]
 
     operations = [

@@ -45,7 +45,13 @@ def cold_start_priority(order: Order, policy: DecisionPolicy) -> float:
 
 
 def cold_start_decide(scores: Sequence[Score], policy: DecisionPolicy) -> None:
-    """Approve the unscored orders the policy does not review (in place)."""
+    """Approve the unscored orders the policy does not review (in place); a
+    rule's or a list's decision stands."""
     for score in scores:
-        if score.probability is None and cold_start_reason(score.order, policy) is None:
+        if (
+            score.probability is None
+            and score.decision == Score.Decision.REVIEW
+            and not any(h.get("decided") for h in score.rule_hits or [])
+            and cold_start_reason(score.order, policy) is None
+        ):
             score.decision = Score.Decision.APPROVE

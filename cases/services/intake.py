@@ -12,7 +12,7 @@ from cases.schemas import OrderIn
 from cases.services.cold_start import cold_start_decide
 from cases.services.db_retry import is_retryable, retry_pause
 from cases.services.opening import cases_open, openings_for_review
-from cases.services.scoring import orders_score
+from cases.services.scoring import orders_decide
 from models_ml.feature_state import orders_record
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -87,7 +87,7 @@ def _ingest_once(
     ]
     by_id: dict[str, IntakeResult] = {}
     if fresh:
-        scores = orders_score(
+        scores = orders_decide(
             fresh, policy, explain=lambda d: explain_all or d != Score.Decision.APPROVE
         )
         cold_start_decide(scores, policy)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cases.models import AuditEvent, Case, Order
 from cases.services.audit import audit_event
 from cases.services.cold_start import cold_start_priority, cold_start_reason
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
+from rules.engine import hits_boost
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,18 @@ def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
 def openings_for_review(
     scores: Sequence[Score], policy: DecisionPolicy | None = None
 ) -> list[CaseOpening]:
-    """A high-risk case for every score whose decision is review; an unscored
-    one (no model yet) opens by the cold-start policy's reason and π."""
+    """A case for every score whose decision is review: a rule case when a
+    review rule sent it (the model approved), else high-risk; an unscored one
+    (no model yet) opens by the cold-start policy's reason and π. Boost rules
+    add to the priority."""
     policy = policy or decision_policy()
     openings = []
     for s in scores:
         if s.decision != Score.Decision.REVIEW:
             continue
-        reason: str = Case.QueueReason.HIGH_RISK
-        pi = 1.0
-        priority = case_priority(s.probability, float(s.order.amount))
-        if s.probability is None:
-            reason, pi = cold_start_reason(s.order, policy) or (
-                Case.QueueReason.NO_MODEL,
-                1.0,
-            )
+        reason, pi, priority = _queue_reason(s), 1.0, score_priority(s)
+        if reason == Case.QueueReason.NO_MODEL:
+            reason, pi = cold_start_reason(s.order, policy) or (reason, 1.0)
             if reason == Case.QueueReason.AUDIT:
                 priority = cold_start_priority(s.order, policy)
         openings.append(
@@ -92,8 +91,36 @@ def openings_for_review(
     return openings
 
 
+def _queue_reason(score: Score) -> str:
+    if any(h.get("decided") for h in score.rule_hits or []):
+        return Case.QueueReason.RULE
+    if score.probability is None:
+        return Case.QueueReason.NO_MODEL
+    return Case.QueueReason.HIGH_RISK
+
+
+def score_priority(score: Score) -> float:
+    """The priority of the score's case: expected loss plus rule boosts."""
+    base = case_priority(score.probability, float(score.order.amount))
+    return round(base + hits_boost(score.rule_hits or []), 4)
+
+
+def rule_reasons(score: Score | None) -> list[dict[str, Any]]:
+    """The rules and list entries that matched, as the API, the case page and
+    webhooks show them beside the SHAP reasons."""
+    keys = ("kind", "action", "id", "name", "list", "entity_type", "text", "decided")
+    return [
+        {k: hit[k] for k in keys if k in hit}
+        for hit in (score.rule_hits if score is not None else None) or []
+    ]
+
+
 def case_top_reason(score: Score) -> str:
-    """The strongest reason pushing towards fraud, for the queue's column."""
+    """The strongest reason: the rule or list entry that decided, else the
+    strongest SHAP reason pushing towards fraud, for the queue's column."""
+    for hit in score.rule_hits or []:
+        if hit.get("decided"):
+            return str(hit["text"])[:200]
     for reason in score.contributions or []:
         if reason["contribution"] > 0:
             return reason["text"][:200]

@@ -10,12 +10,13 @@ from django.db.models import Max
 
 from cases.models import Case, Order
 from cases.services.opening import (
-    case_priority,
     case_top_reason,
     cases_open,
     openings_for_review,
+    rule_reasons,
+    score_priority,
 )
-from cases.services.scoring import orders_score_served, scores_latest
+from cases.services.scoring import orders_decide, scores_latest
 from cases.services.webhooks import webhook_events_emit
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
@@ -87,7 +88,9 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
     if not orders:
         return 0
     previous = _latest_decisions(orders)
-    scores = orders_score_served(orders, policy, lambda d: d != Score.Decision.APPROVE)
+    scores = orders_decide(
+        orders, policy, lambda d: d != Score.Decision.APPROVE, served=True
+    )
     cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
         scores_save(scores)
@@ -96,9 +99,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
         for score in scores:
             case = cases.get(score.order.pk)
             if case is not None and case.status in Case.PENDING:
-                case.priority = case_priority(
-                    score.probability, float(score.order.amount)
-                )
+                case.priority = score_priority(score)
                 case.probability = score.probability
                 case.top_reason = case_top_reason(score)
                 changed.append(case)
@@ -112,6 +113,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
                         "decision": score.decision,
                         "risk_score": score.probability,
                         "model_version": score.model_version_id,
+                        "rule_reasons": rule_reasons(score),
                     },
                 )
         Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])

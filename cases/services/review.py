@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
 from cases.models import Case, Claim, Label, ReasonCode
+from cases.selectors import order_latest_score
 from cases.services.audit import audit_record
 from cases.services.linked import linked_rescore_after_commit
+from cases.services.opening import rule_reasons
 from cases.services.webhooks import webhook_events_emit
 from models_ml.feature_state import labels_record
 from tenants.services import user_tenant_id
@@ -260,6 +262,7 @@ def _decision_event(case: Case, label: Label, event_type: str) -> None:
             "decision": label.value,
             "reasons": label.reasons,
             "decided_at": label.known_at.isoformat(),
+            "rule_reasons": rule_reasons(order_latest_score(case.order)),
         },
     )
 

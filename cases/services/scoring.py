@@ -15,6 +15,7 @@ from models_ml.features import FEATURE_NAMES, FEATURE_VERSION
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.services import scores_compute
+from rules.engine import scores_rules_apply
 
 
 def orders_score(
@@ -28,6 +29,37 @@ def orders_score(
     return scores_compute(orders, features_online(orders), policy, explain)
 
 
+def orders_decide(
+    orders: Sequence[Order],
+    policy: DecisionPolicy,
+    explain: Callable[[str], bool] | None = None,
+    *,
+    served: bool = False,
+) -> list[Score]:
+    """The one decision path of intake, re-scoring and the replay: the model's
+    score, then the tenant's lists and rules (`rules.engine`: allow list and
+    allow rules, block list and decline rules, the model, review rules,
+    boosts). Unsaved Score rows; `explain(final decision)` picks who gets SHAP
+    reasons. Features are read from the tiles (`features_online`) unless
+    `served` (re-scoring: the vectors the orders were decided on,
+    `features_served`)."""
+    features = features_served(orders) if served else features_online(orders)
+    scores = scores_compute(orders, features, policy)
+    scores_rules_apply(scores)
+    chosen = [i for i, s in enumerate(scores) if explain and explain(s.decision)]
+    if chosen:
+        explained = scores_compute(
+            [orders[i] for i in chosen],
+            features.iloc[chosen],
+            policy,
+            explain=lambda _d: True,
+        )
+        for i, fresh in zip(chosen, explained, strict=True):
+            scores[i].base_value = fresh.base_value
+            scores[i].contributions = fresh.contributions
+    return scores
+
+
 def orders_score_served(
     orders: Sequence[Order],
     policy: DecisionPolicy,
@@ -35,7 +67,8 @@ def orders_score_served(
 ) -> list[Score]:
     """`orders_score` for stored orders, reusing the feature vector each one
     was served with (its latest score's, if of this FEATURE_VERSION) instead
-    of reading the tiles again; see `features_served`."""
+    of reading the tiles again; see `features_served`. The model only: the
+    decision path is `orders_decide`."""
     return scores_compute(orders, features_served(orders), policy, explain)
 
 

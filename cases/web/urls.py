@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.web import entities, review, views
+from cases.web import entities, review, rules, views
 
 app_name = "cases"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("cases/<int:pk>/snooze/", review.case_snooze_view, name="snooze"),
     path("cases/<int:pk>/notes/", review.case_note_view, name="note"),
     path("cases/undo/", review.case_undo_view, name="undo"),
+    path("cases/<int:pk>/block/", rules.case_block, name="block"),
+    path("cases/<int:pk>/group/", rules.case_group_decide, name="group-decide"),
+    path("rules/", rules.rule_list, name="rules"),
+    path("rules/new/", rules.rule_edit, name="rule-new"),
+    path("rules/<int:pk>/", rules.rule_edit, name="rule"),
     path(
         "entities/<int:client>/<str:kind>/",
         entities.entity_detail,

@@ -21,6 +21,7 @@ from cases.models import Case
 from cases.selectors import case_live_claim, case_review_get, queue_page
 from cases.selectors_links import score_risk_cause
 from cases.selectors_queue import queue_count
+from cases.services.group import case_group
 from cases.services.review import (
     case_claim,
     case_claim_next,
@@ -149,6 +150,7 @@ def case_page(
         if claim is not None and mine
         else None,
         "override_form": OverrideForm() if is_lead else None,
+        "group": [] if blind else case_group(case),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

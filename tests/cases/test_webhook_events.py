@@ -66,3 +66,24 @@ def test_rescoring_that_changes_the_decision_queues_an_event(active_version, set
     assert delivery.payload["data"]["previous_decision"] == "approve"
     assert delivery.payload["data"]["model_version"] == active_version.pk
     assert orders_rescore([order.pk]) == 0  # already scored by this version
+
+
+@pytest.mark.django_db
+def test_a_decision_made_by_a_list_is_named_in_the_event(active_version, settings):
+    from cases.services.rules import list_entry_add
+
+    settings.RISK_REVIEW_THRESHOLD = settings.RISK_DECLINE_THRESHOLD = 1.0
+    order = OrderFactory(card_fingerprint="fp-stolen")
+    Score.objects.create(order=order, probability=0.01, decision="approve")
+    list_entry_add(
+        order.tenant_id, kind="block", entity_type="card", value="fp-stolen", actor="t"
+    )
+    _subscribe(order)
+
+    orders_rescore([order.pk])
+
+    data = WebhookDelivery.objects.get().payload["data"]
+    assert data["decision"] == "decline"
+    (reason,) = data["rule_reasons"]
+    assert reason["kind"] == "list" and reason["decided"] is True
+    assert reason["text"].startswith("Card on block list since")

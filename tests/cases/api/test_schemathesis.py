@@ -58,6 +58,13 @@ def test_api_conforms_to_its_schema(case, client_and_token):
         # internal address or not at all (test_webhook_safety.py): no schema
         # can say "resolves to a public address".
         excluded.append(positive_data_acceptance)
+    if case.operation.method.upper() == "POST" and case.path in (
+        "/api/v1/lists/",
+        "/api/v1/rules/backtest/",
+    ):
+        # A schema-valid string is still refused when it is no IP address or
+        # range (lists) or no rule that compiles (backtest): 400, by design.
+        excluded.append(positive_data_acceptance)
     case.call_and_validate(
         headers={"Authorization": f"Token {token}"}, excluded_checks=excluded
     )

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from cases.models import AuditEvent, ReasonCode, WebhookDelivery, WebhookEndpoint
 from cases.services.review import case_claim, case_decide
+from cases.services.rules import list_entry_add, rule_create
 from cases.services.users import user_create
 from models_ml.models import ModelVersion
 from tests.cases.web.conftest import PASSWORD
@@ -90,6 +91,18 @@ ACCESS = {
         "POST", "/cases/{case}/notes/", "/cases/{case}/", data={"body": "called"}
     ),
     # Someone else's decision: refused, back to the queue.
+    "cases/<int:pk>/block/": _web(
+        "POST", "/cases/{case}/block/", "/cases/{case}/", data={"entity_type": "card"}
+    ),
+    "cases/<int:pk>/group/": _web(
+        "POST",
+        "/cases/{case}/group/",
+        "/cases/{case}/",
+        data={"cases": "{case}", "value": "fraud", "reasons": "other"},
+    ),
+    "rules/": _web("GET", "/rules/", 403, 200),
+    "rules/new/": _web("GET", "/rules/new/", 403, 200),
+    "rules/<int:pk>/": _web("GET", "/rules/{rule}/", 403, 200),
     "cases/undo/": _web("POST", "/cases/undo/", "/queue/", data={"label": "{label}"}),
     "entities/<int:client>/<str:kind>/": _web(
         "GET", "/entities/{apiclient}/customer/?value={customer}", 200
@@ -116,6 +129,9 @@ ACCESS = {
         "POST", "/api/v1/orders/{order_id}/outcomes/"
     ),
     "api/v1/cases/<int:case_id>/": _api("GET", "/api/v1/cases/{case}/"),
+    "api/v1/lists/": _api("GET", "/api/v1/lists/"),
+    "api/v1/lists/<int:entry_id>/": _api("DELETE", "/api/v1/lists/{listentry}/"),
+    "api/v1/rules/backtest/": _api("POST", "/api/v1/rules/backtest/"),
     "api/v1/webhooks/": _api("GET", "/api/v1/webhooks/"),
     "api/v1/webhooks/<int:webhook_id>/": _api(
         "DELETE", "/api/v1/webhooks/{webhookendpoint}/"
@@ -141,7 +157,7 @@ ACCESS = {
     "admin/auth/user/<id>/password/": _admin(
         "GET", "/admin/auth/user/{user}/password/", 200
     ),
-    "admin/^(?P<app_label>auth|cases|tenants|models_ml)/$": _admin(
+    "admin/^(?P<app_label>auth|cases|tenants|rules|models_ml)/$": _admin(
         "GET", "/admin/cases/", 200
     ),
     "admin/(?P<url>.*)$": _admin("GET", "/admin/no-such-page/", 404),
@@ -179,6 +195,11 @@ ADMIN_MODELS = {
     # for which.
     "tenants/tenant": ("tenant", ADD_AND_CHANGE),
     "tenants/membership": ("membership", FULL),
+    # Rules are written on the rules pages (versioned, audited); lists too
+    # can be kept in the admin.
+    "rules/rule": ("rule", VIEW_ONLY),
+    "rules/ruleversion": ("ruleversion", VIEW_ONLY),
+    "rules/listentry": ("listentry", FULL),
 }
 for _model, (_key, _outcomes) in ADMIN_MODELS.items():
     for (_route, _url), _outcome in zip(ADMIN_MODEL_ROUTES, _outcomes, strict=True):
@@ -232,6 +253,17 @@ def world(request, settings) -> tuple[Client, dict]:
         order=decided.order,
         payload={},
     )
+    rule = rule_create(
+        case.tenant_id,
+        actor="user:lead",
+        owner=None,
+        name="big",
+        expression="amount > 1000.0",
+        action="review",
+    )
+    entry, _created = list_entry_add(
+        case.tenant_id, kind="block", entity_type="card", value="fp-x", actor="t"
+    )
     client = Client()
     if acting is not None:
         client.force_login(acting)
@@ -257,6 +289,9 @@ def world(request, settings) -> tuple[Client, dict]:
         "webhookendpoint": hook.pk,
         "webhookdelivery": delivery.pk,
         "reasoncode": ReasonCode.objects.first().pk,
+        "rule": rule.pk,
+        "ruleversion": rule.versions.get().pk,
+        "listentry": entry.pk,
         "_spare": spare,
     }
 

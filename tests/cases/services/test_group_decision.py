@@ -1,0 +1,76 @@
+"""Deciding the open cases that share a card (or device, IP, e-mail, customer)."""
+
+import pytest
+
+from cases.models import AuditEvent, Case, Label
+from cases.services.group import case_group, cases_decide_together
+from cases.services.review import case_claim
+from tests.factories import CaseFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _case(**order_fields) -> Case:
+    return CaseFactory(order=OrderFactory(**order_fields))
+
+
+def test_the_group_is_the_pending_cases_sharing_an_entity(reviewer):
+    case = _case(card_fingerprint="fp-burst", device_id="d-1")
+    same_card = _case(card_fingerprint="fp-burst", device_id="d-2")
+    same_device = _case(card_fingerprint="fp-other", device_id="d-1")
+    _case(card_fingerprint="fp-unrelated", device_id="d-9")
+    decided = _case(card_fingerprint="fp-burst")
+    Case.objects.filter(pk=decided.pk).update(status="decided")
+
+    group = {m.case.pk: m.shared for m in case_group(case)}
+
+    assert group.keys() == {same_card.pk, same_device.pk}
+    assert "card" in group[same_card.pk] and "device" in group[same_device.pk]
+
+
+def test_each_case_gets_its_own_label_and_events_and_held_ones_are_left(
+    reviewer, second_reviewer, settings
+):
+    settings.QA_SHARE = 0
+    cases = [_case(card_fingerprint="fp-burst") for _ in range(3)]
+    case_claim(cases[2], second_reviewer)
+
+    result = cases_decide_together(
+        [c.pk for c in cases],
+        reviewer,
+        value="fraud",
+        reasons=["other"],
+        note="card testing",
+    )
+
+    assert result.decided == [cases[0].pk, cases[1].pk]
+    assert list(result.refused) == [cases[2].pk]
+    assert Label.objects.filter(case__in=cases[:2], note="card testing").count() == 2
+    assert not Label.objects.filter(case=cases[2]).exists()
+    decided_events = AuditEvent.objects.filter(action="case.decided")
+    assert sorted(decided_events.values_list("object_id", flat=True)) == sorted(
+        str(c.pk) for c in cases[:2]
+    )
+
+
+def test_a_group_decision_needs_a_fitting_reason(reviewer):
+    from django.core.exceptions import ValidationError
+
+    case = _case()
+    with pytest.raises(ValidationError):
+        cases_decide_together([case.pk], reviewer, value="fraud", reasons=[], note="")
+    assert case.labels.count() == 0
+
+
+def test_another_tenants_case_is_refused(reviewer):
+    from tests.factories import ApiClientFactory, TenantFactory
+
+    theirs = CaseFactory(
+        order=OrderFactory(client=ApiClientFactory(tenant=TenantFactory(name="b")))
+    )
+
+    result = cases_decide_together(
+        [theirs.pk], reviewer, value="fraud", reasons=["other"], note=""
+    )
+
+    assert result.decided == [] and theirs.pk in result.refused
