@@ -244,6 +244,8 @@ class Label(models.Model):
         REVIEWER = "reviewer"
         CHARGEBACK = "chargeback"
         MERCHANT = "merchant", "Merchant confirmation"
+        # Approved, undisputed past the dispute window (services.maturity).
+        MATURED = "matured", "Matured (no dispute)"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="labels")
     case = models.ForeignKey(

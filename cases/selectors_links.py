@@ -13,6 +13,7 @@ from cases.selectors_entities import (
     orders_cases,
     orders_labels,
 )
+from models_ml.models import Score
 
 # How much sharing each entity says about two orders being the same person.
 LINK_WEIGHTS = {
@@ -87,3 +88,29 @@ def linked_order_groups(order: Order) -> list[LinkGroup]:
     for group in groups.values():
         group.rows.sort(key=lambda r: r.order.created_at, reverse=True)
     return sorted(groups.values(), key=lambda g: (-g.strength, -len(g.rows)))
+
+
+def score_risk_cause(score: Score | None) -> str:
+    """ "Risk raised by the fraud decision on order X" for a score a linked
+    fraud label caused and that scored higher than the one before; else ""."""
+    if score is None or score.cause_label_id is None:
+        return ""
+    previous = (
+        Score.objects.filter(order_id=score.order_id, id__lt=score.pk)
+        .order_by("-id")
+        .values_list("probability", flat=True)
+        .first()
+    )
+    if (score.probability or 0) <= (previous or 0):
+        return ""
+    label = Label.objects.select_related("order").get(pk=score.cause_label_id)
+    what = (
+        "fraud decision"
+        if label.source == Label.Source.REVIEWER
+        else f"{label.get_source_display().lower()}"
+    )
+    was = "no score" if previous is None else f"{previous:.0%}"
+    return (
+        f"Risk raised by the {what} on order {label.order.order_id} "
+        f"({was} → {score.probability or 0:.0%})"
+    )

@@ -4,6 +4,8 @@ from celery import shared_task
 
 from cases.services import (
     feature_rebuild,
+    linked,
+    maturity,
     queue_mix,
     rescoring,
     retention,
@@ -30,6 +32,17 @@ def cases_rescore(tenant_id: int | None = None) -> str:
 @shared_task(soft_time_limit=600, time_limit=660)
 def orders_rescore(order_ids: list[int]) -> str:
     return f"{rescoring.orders_rescore(order_ids)} scored"
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def orders_linked_rescore(label_id: int) -> str:
+    r = linked.orders_linked_rescore(label_id)
+    return f"{r.scored} linked orders scored, {r.raised} raised, {r.opened} opened"
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def labels_mature() -> str:
+    return f"{maturity.labels_mature()} matured labels"
 
 
 @shared_task(soft_time_limit=300, time_limit=330)

@@ -1,7 +1,9 @@
 """The truth of an order, defined once.
 
 An order's truth is its latest outcome label (a chargeback or a merchant
-confirmation) if it has one, else its latest reviewer label; "latest" is the
+confirmation) if it has one, else its latest reviewer label, else its
+matured label (approved and undisputed past the dispute window: a later
+chargeback or review overrides it); "latest" is the
 greatest `known_at`, then the greatest id. An order without labels has no
 truth. The rule exists in two forms because two kinds of reader need it: SQL
 (an expression for querysets, the dashboard) and Python (a dict over every
@@ -23,6 +25,7 @@ def truth_expression(order_ref: str = "pk") -> Coalesce:
     return Coalesce(
         label_value_expression(order_ref, OUTCOME_SOURCES),
         label_value_expression(order_ref, (Label.Source.REVIEWER,)),
+        label_value_expression(order_ref, (Label.Source.MATURED,)),
     )
 
 
@@ -32,13 +35,20 @@ def label_value_expression(order_ref: str, sources: tuple[str, ...]) -> Subquery
     return Subquery(labels.order_by("-known_at", "-id").values("value")[:1])
 
 
+def _tier(source: str) -> int:
+    """Outcomes beat reviewers, who beat the maturity rule."""
+    if source in OUTCOME_SOURCES:
+        return 2
+    return 0 if source == Label.Source.MATURED else 1
+
+
 def orders_truth() -> dict[int, int]:
     """order id → 1 (fraud) or 0 (legitimate), for every labelled order."""
     best: dict[int, tuple[int, object, int, int]] = {}
     rows = Label.objects.values_list("order_id", "source", "known_at", "id", "value")
     for order_id, source, known_at, label_id, value in rows:
         candidate = (
-            int(source in OUTCOME_SOURCES),
+            _tier(source),
             known_at,
             label_id,
             int(value == Label.Value.FRAUD),

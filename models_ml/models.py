@@ -6,6 +6,12 @@ from django.db.models import Exists, OuterRef, Q
 from tenants.models import Tenant
 
 
+class GateVerdict(models.TextChoices):
+    PROMOTE = "promote"
+    REJECT = "reject"
+    HELD = "held"
+
+
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
         TRAINING = "training"
@@ -33,6 +39,12 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
     promotion_reason = models.TextField(blank=True)
+    # The unbiased gate's comparison (`models_ml.gate`): sample, weighted
+    # metrics with intervals, the reason; empty when trained without it.
+    gate_verdict = models.CharField(
+        max_length=8, choices=GateVerdict.choices, blank=True
+    )
+    gate = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -85,6 +97,15 @@ class Score(models.Model):
     contributions = models.JSONField(
         null=True,
         help_text="Top SHAP contributions in log-odds, null if not explained.",
+    )
+    # A re-score caused by a fraud label on a linked order (same-day
+    # feedback, `cases.services.linked`); empty for intake and retraining.
+    cause_label = models.ForeignKey(
+        "cases.Label",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # Rules and lists (the `rules` app): what the model alone decided, and
     # every rule and list entry that matched, deciding or not.

@@ -21,6 +21,10 @@ class DecisionPolicy:
     top_reasons: int = 5  # SHAP reasons kept per explained score
     exploration_share: float = 0.10  # of the queue: uncertain orders below review
     audit_share: float = 0.05  # of the queue: orders drawn at random
+    # Before a tenant's first model (no score): review from this amount, and a
+    # random audit share of the rest (cases.services.cold_start).
+    cold_start_amount: float = 0.0
+    cold_start_audit_share: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.review_threshold <= self.decline_threshold <= 1:
@@ -29,6 +33,8 @@ class DecisionPolicy:
             self.exploration_share + self.audit_share >= 1
         ):
             raise ValueError("the shares must be >= 0, exploration + audit < 1")
+        if not 0 < self.cold_start_audit_share <= 1 or self.cold_start_amount < 0:
+            raise ValueError("need 0 < cold-start audit share <= 1, amount >= 0")
 
     @property
     def high_risk_share(self) -> float:
@@ -53,4 +59,6 @@ def decision_policy() -> DecisionPolicy:
         top_reasons=settings.RISK_TOP_REASONS,
         exploration_share=settings.QUEUE_EXPLORATION_SHARE,
         audit_share=settings.QUEUE_AUDIT_SHARE,
+        cold_start_amount=settings.COLD_START_AMOUNT,
+        cold_start_audit_share=settings.COLD_START_AUDIT_SHARE,
     )

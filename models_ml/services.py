@@ -26,6 +26,14 @@ from models_ml.artifacts import ArtifactError
 from models_ml.explanations import explanations_compute
 from models_ml.features import FEATURE_NAMES, FEATURE_VERSION
 from models_ml.frames import to_ms
+from models_ml.gate import (
+    HELD,
+    PROMOTE,
+    GatePolicy,
+    GateResult,
+    GateSample,
+    gate_compare,
+)
 from models_ml.locks import TrainingInProgress, training_lock
 from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
@@ -128,6 +136,9 @@ def model_train(
     window: tuple[datetime, datetime] | None = None,
     holdout_share: float = HOLDOUT_SHARE,
     model_dir: Path | None = None,
+    gate_sample: Callable[[TrainingSet], GateSample] | None = None,
+    gate_policy: GatePolicy | None = None,
+    first_model_if_held: bool = False,
 ) -> ModelVersion:
     """Train a challenger for one tenant on the labelled orders `load()`
     returns (that tenant's only: the caller's promise), evaluate it against
@@ -141,6 +152,14 @@ def model_train(
     Only one training runs at a time (TrainingInProgress otherwise); `load`
     runs under that lock. The model file goes to `model_dir` (MODEL_DIR by
     default). Re-scoring after a promotion is the caller's.
+
+    With `gate_sample` (called on the loaded data, under the lock) the
+    comparison is the unbiased gate's instead (`models_ml.gate`): the sample's
+    orders are held out of training, both models score them, and the gate's
+    verdict (promote, reject, or held for too small a sample) decides; the
+    comparison is kept on the version (`gate`, `gate_verdict`). A held
+    verdict promotes nothing, unless the tenant has no champion and
+    `first_model_if_held` (an operator installing a first model from history).
     """
     directory = model_dir or settings.MODEL_DIR
     with training_lock():
@@ -153,6 +172,9 @@ def model_train(
             window=window,
             holdout_share=holdout_share,
             model_dir=directory,
+            gate_sample=gate_sample,
+            gate_policy=gate_policy,
+            first_model_if_held=first_model_if_held,
         )
 
 
@@ -189,6 +211,9 @@ def _model_train_locked(
     window: tuple[datetime, datetime] | None,
     holdout_share: float,
     model_dir: Path,
+    gate_sample: Callable[[TrainingSet], GateSample] | None = None,
+    gate_policy: GatePolicy | None = None,
+    first_model_if_held: bool = False,
 ) -> ModelVersion:
     import sklearn
 
@@ -210,7 +235,12 @@ def _model_train_locked(
         ).exclude(status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING])
         if not force and same.exists():
             raise TrainingDataError("no new labels since the last training: skipped")
-        holdout = time_split(data.created_ts, holdout_share)
+        sample = gate_sample(data) if gate_sample is not None else None
+        holdout = (
+            time_split(data.created_ts, holdout_share)
+            if sample is None
+            else np.isin(data.order_ids, sample.order_ids)
+        )
         model = model_fit(
             data.features[~holdout],
             data.target[~holdout],
@@ -227,6 +257,11 @@ def _model_train_locked(
         version.training_rows = int((~holdout).sum())
         version.label_counts = data.label_counts
         version.metrics = {"holdout": _clean(challenger), "champion": _clean(champion)}
+        gate = None
+        if sample is not None:
+            gate = _gate_run(model, data, holdout, sample, tenant_id, gate_policy)
+            version.gate_verdict = gate.verdict
+            version.gate = _json_safe({**gate.details, "reason": gate.reason})
         version.training_seconds = time.perf_counter() - started
         version.status = ModelVersion.Status.CANDIDATE
         version.save()
@@ -236,7 +271,16 @@ def _model_train_locked(
         version.training_seconds = time.perf_counter() - started
         version.save()
         raise
-    better, why = _beats(challenger, champion)
+    if gate is None:
+        better, why = _beats(challenger, champion)
+    elif (
+        gate.verdict == HELD
+        and first_model_if_held
+        and "champion_version" not in gate.details
+    ):
+        better, why = True, f"first model, installed by an operator; gate {gate.reason}"
+    else:
+        better, why = gate.verdict == PROMOTE, gate.reason
     if better:
         try:
             return model_promote(version.pk, reason=why)
@@ -261,6 +305,58 @@ def _holdout_metrics(
     k = max(1, int(holdout.sum() * 0.05))
     challenger = model_metrics(data.target[holdout], model.predict_proba(rows)[:, 1], k)
     return challenger, _champion_metrics(rows, data.target[holdout], k, tenant_id)
+
+
+def _gate_run(
+    model: Any,
+    data: TrainingSet,
+    holdout: np.ndarray,
+    sample: GateSample,
+    tenant_id: int,
+    policy: GatePolicy | None,
+) -> GateResult:
+    """Both models' scores of the gate sample's orders, and the verdict."""
+    weight_of = dict(zip(sample.order_ids.tolist(), sample.weights.tolist()))
+    ids = data.order_ids[holdout]
+    aligned = GateSample(
+        order_ids=ids,
+        weights=np.array([weight_of[int(i)] for i in ids], dtype=float),
+        source=sample.source,
+    )
+    rows = data.features[holdout].to_numpy(dtype=float)
+    ours = model.predict_proba(rows)[:, 1] if len(rows) else np.zeros(0)
+    champion = _champion_model(tenant_id)
+    theirs = champion.predict(rows) if champion is not None and len(rows) else None
+    result = gate_compare(data.target[holdout], aligned, ours, theirs, policy)
+    if champion is not None:
+        result.details["champion_version"] = champion.version_id
+    if result.verdict == HELD:
+        log.info("gate held a challenger of tenant %s: %s", tenant_id, result.reason)
+    return result
+
+
+def _champion_model(tenant_id: int) -> Any:
+    champion = ModelVersion.objects.filter(
+        tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+    ).first()
+    if champion is None or champion.feature_names != FEATURE_NAMES:
+        return None
+    try:
+        return model_version_load(champion)
+    except ArtifactError as exc:
+        log.error("champion v%s cannot be loaded, not compared: %s", champion.pk, exc)
+        return None
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities as None: PostgreSQL's jsonb refuses them."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _check_trainable(target: np.ndarray) -> None:

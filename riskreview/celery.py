@@ -38,6 +38,10 @@ def _schedule(sender: Celery, **kwargs: object) -> None:
             "task": "cases.tasks.feature_tiles_expire",
             "schedule": crontab(minute=17),
         },
+        "matured-labels": {
+            "task": "cases.tasks.labels_mature",
+            "schedule": crontab(minute=47),
+        },
         "queue-mix": {
             "task": "cases.tasks.queue_mix_fill",
             "schedule": settings.QUEUE_MIX_MINUTES * 60.0,

@@ -318,3 +318,15 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 # (0 keeps everything); their labels can be kept as daily aggregates.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
 RETENTION_KEEP_LABEL_STATS = env_bool("RETENTION_KEEP_LABEL_STATS", default=True)
+# The learning loop (issue 12). The promotion gate compares models on held-out
+# audit cases (1/π) or a fully labelled matured window, with at least this many
+# cases and frauds; an approved, undisputed order becomes a `matured`
+# legitimate label after RISK_MATURITY_DAYS; before a tenant's first model,
+# cases open for amounts from COLD_START_AMOUNT and a COLD_START_AUDIT_SHARE
+# random audit (0 and 1.0 = every order, as before).
+GATE_MIN_CASES = env_int("GATE_MIN_CASES", 200)
+GATE_MIN_FRAUDS = env_int("GATE_MIN_FRAUDS", 10)
+RISK_MATURITY_DAYS = env_int("RISK_MATURITY_DAYS", 30)
+COLD_START_AMOUNT = env_float("COLD_START_AMOUNT", 500.0)
+COLD_START_AUDIT_SHARE = env_float("COLD_START_AUDIT_SHARE", 0.2)
+LINKED_RESCORE_LIMIT = env_int("LINKED_RESCORE_LIMIT", 500)

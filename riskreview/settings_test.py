@@ -14,6 +14,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MODEL_REFRESH_SECONDS = 0.0
+# Most tests expect every unscored order queued (the pre-policy behaviour);
+# the cold-start tests set the policy they test.
+COLD_START_AMOUNT = 0.0
 RULES_REFRESH_SECONDS = 0.0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # The tests' webhook receivers listen on loopback; shop.example never resolves.

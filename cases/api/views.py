@@ -85,7 +85,7 @@ class LabelOut(serializers.Serializer):
     # The label's source; DRF's metaclass moves declared fields off the class,
     # so this does not shadow Field.source at run time as the stubs assume.
     source = serializers.ChoiceField(  # type: ignore[assignment]
-        choices=["reviewer", "chargeback", "merchant"]
+        choices=["reviewer", "chargeback", "merchant", "matured"]
     )
     reasons = serializers.ListField(child=serializers.CharField())
     note = serializers.CharField(allow_blank=True)

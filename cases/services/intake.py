@@ -9,6 +9,7 @@ from django.db import IntegrityError, OperationalError, transaction
 
 from cases.models import ApiClient, Case, Order
 from cases.schemas import OrderIn
+from cases.services.cold_start import cold_start_decide
 from cases.services.db_retry import is_retryable, retry_pause
 from cases.services.opening import cases_open, openings_for_review
 from cases.services.scoring import orders_decide
@@ -89,11 +90,12 @@ def _ingest_once(
         scores = orders_decide(
             fresh, policy, explain=lambda d: explain_all or d != Score.Decision.APPROVE
         )
+        cold_start_decide(scores, policy)
         with transaction.atomic():
             Order.objects.bulk_create(fresh)
             orders_record(fresh, [s.features for s in scores])
             scores_save(scores)
-            cases = cases_open(openings_for_review(scores))
+            cases = cases_open(openings_for_review(scores, policy))
         for score in scores:
             case = cases.get(score.order.pk)
             by_id[score.order.order_id] = IntakeResult(

@@ -14,7 +14,9 @@ from typing import Any
 
 from cases.models import AuditEvent, Case, Order
 from cases.services.audit import audit_event
+from cases.services.cold_start import cold_start_priority, cold_start_reason
 from models_ml.models import Score
+from models_ml.policy import DecisionPolicy, decision_policy
 from rules.engine import hits_boost
 
 
@@ -58,22 +60,35 @@ def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
     return {c.order_id: c for c in cases}
 
 
-def openings_for_review(scores: Sequence[Score]) -> list[CaseOpening]:
+def openings_for_review(
+    scores: Sequence[Score], policy: DecisionPolicy | None = None
+) -> list[CaseOpening]:
     """A case for every score whose decision is review: a rule case when a
-    review rule sent it (the model approved), else high-risk (no-model when
-    unscored). Boost rules add to the priority."""
-    return [
-        CaseOpening(
-            order_id=s.order.pk,
-            probability=s.probability,
-            queue_reason=_queue_reason(s),
-            priority=score_priority(s),
-            top_reason=case_top_reason(s),
-            tenant_id=s.order.tenant_id,
+    review rule sent it (the model approved), else high-risk; an unscored one
+    (no model yet) opens by the cold-start policy's reason and π. Boost rules
+    add to the priority."""
+    policy = policy or decision_policy()
+    openings = []
+    for s in scores:
+        if s.decision != Score.Decision.REVIEW:
+            continue
+        reason, pi, priority = _queue_reason(s), 1.0, score_priority(s)
+        if reason == Case.QueueReason.NO_MODEL:
+            reason, pi = cold_start_reason(s.order, policy) or (reason, 1.0)
+            if reason == Case.QueueReason.AUDIT:
+                priority = cold_start_priority(s.order, policy)
+        openings.append(
+            CaseOpening(
+                order_id=s.order.pk,
+                probability=s.probability,
+                queue_reason=reason,
+                priority=priority,
+                top_reason=case_top_reason(s),
+                tenant_id=s.order.tenant_id,
+                selection_probability=pi,
+            )
         )
-        for s in scores
-        if s.decision == Score.Decision.REVIEW
-    ]
+    return openings
 
 
 def _queue_reason(score: Score) -> str:

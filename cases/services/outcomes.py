@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases.models import ApiClient, Case, Label, Order
 from cases.schemas import OutcomeIn
 from cases.services.audit import audit_record
+from cases.services.linked import linked_rescore_after_commit
 from models_ml.feature_state import labels_record
 
 _OUTCOMES = {
@@ -41,6 +42,7 @@ def outcome_record(
         reasons=[outcome.outcome],
     )
     labels_record([label])
+    linked_rescore_after_commit(label)
     audit_record(
         f"client:{client.name}",
         "label.outcome",

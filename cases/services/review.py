@@ -21,6 +21,7 @@ from cases.exceptions import CaseNotAvailable, InvalidTransition, LeaseLost
 from cases.models import Case, Claim, Label, ReasonCode
 from cases.selectors import order_latest_score
 from cases.services.audit import audit_record
+from cases.services.linked import linked_rescore_after_commit
 from cases.services.opening import rule_reasons
 from cases.services.webhooks import webhook_events_emit
 from models_ml.feature_state import labels_record
@@ -202,6 +203,7 @@ def case_decide(
             known_at=timezone.now(),
         )
         labels_record([label])
+        linked_rescore_after_commit(label)
         case.status = _status_after_decision(case, label)
         case.decided_at = timezone.now()
         case.save(update_fields=["status", "decided_at"])
@@ -336,6 +338,7 @@ def case_override(
             known_at=timezone.now(),
         )
         labels_record([label])
+        linked_rescore_after_commit(label)
         before_status = case.status
         case.status = Case.Status.DECIDED
         case.decided_at = case.decided_at or timezone.now()

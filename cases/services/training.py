@@ -15,24 +15,41 @@ from django.conf import settings
 from django.db import transaction
 
 from cases.datasets import training_set
-from cases.models import Label
+from cases.models import Case, Label
 from cases.services.audit import audit_record
+from cases.services.gate_samples import gate_policy, gate_sample
 from models_ml.models import ModelVersion
 from models_ml.services import TrainingDataError, model_promote, model_train
 from tenants.models import Tenant
 
 
 def model_retrain(
-    tenant_id: int, *, force: bool = False, params: dict | None = None
+    tenant_id: int,
+    *,
+    force: bool = False,
+    params: dict | None = None,
+    first_model_if_held: bool = False,
 ) -> ModelVersion:
     """Train a challenger on every label of the tenant known now; re-score the
     tenant's orders if it was promoted.
+
+    The unbiased gate decides the promotion (`gate_samples`): a challenger is
+    compared with the champion on held-out audit cases (or a matured window),
+    and a sample too small holds it. Only an operator's training
+    (`first_model_if_held`, `train_model`) installs a tenant's first model
+    from a labelled history without a gate sample.
 
     Raises TrainingDataError (too few labels, or none new unless `force`) and
     TrainingInProgress (another training holds the lock).
     """
     version = model_train(
-        lambda: training_set(tenant_id), tenant_id=tenant_id, force=force, params=params
+        lambda: training_set(tenant_id),
+        tenant_id=tenant_id,
+        force=force,
+        params=params,
+        gate_sample=lambda data: gate_sample(tenant_id, data),
+        gate_policy=gate_policy(),
+        first_model_if_held=first_model_if_held,
     )
     if version.status == ModelVersion.Status.ACTIVE:
         rescore_after_commit(tenant_id)
@@ -56,16 +73,37 @@ def models_retrain(
 
 def model_retrain_if_due() -> dict[Tenant, ModelVersion | TrainingDataError]:
     """Train each tenant that received RETRAIN_MIN_NEW_LABELS labels since its
-    last model; {} when none is due."""
+    last model, and a tenant without a model as soon as the gate's sample is
+    big enough (`first_model_due`); {} when none is due."""
     out: dict[Tenant, ModelVersion | TrainingDataError] = {}
     for tenant in tenants_with_labels():
-        if labels_since_last_training(tenant.pk) < settings.RETRAIN_MIN_NEW_LABELS:
+        new = labels_since_last_training(tenant.pk)
+        if not new or (
+            new < settings.RETRAIN_MIN_NEW_LABELS and not first_model_due(tenant.pk)
+        ):
             continue
         try:
             out[tenant] = model_retrain(tenant.pk)
         except TrainingDataError as exc:
             out[tenant] = exc
     return out
+
+
+def first_model_due(tenant_id: int) -> bool:
+    """No active model yet, and labelled audit cases enough for the gate
+    (GATE_MIN_CASES, of which GATE_MIN_FRAUDS fraud)."""
+    if ModelVersion.objects.filter(
+        tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+    ).exists():
+        return False
+    audited = Label.objects.filter(
+        order__tenant_id=tenant_id, order__case__queue_reason=Case.QueueReason.AUDIT
+    )
+    cases = audited.values("order_id").distinct().count()
+    frauds = (
+        audited.filter(value=Label.Value.FRAUD).values("order_id").distinct().count()
+    )
+    return cases >= settings.GATE_MIN_CASES and frauds >= settings.GATE_MIN_FRAUDS
 
 
 def tenants_with_labels() -> list[Tenant]:

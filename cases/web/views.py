@@ -19,6 +19,7 @@ from cases.exception_handlers import error_message, web_error_status
 from cases.exceptions import DomainError, LeaseLost
 from cases.models import Case
 from cases.selectors import case_live_claim, case_review_get, queue_page
+from cases.selectors_links import score_risk_cause
 from cases.selectors_queue import queue_count
 from cases.services.group import case_group
 from cases.services.review import (
@@ -136,6 +137,7 @@ def case_page(
     context = {
         "case": case,
         "order": case.order,
+        "risk_cause": score_risk_cause(score),
         # Not `order.attributes.items` in the template: a key named "items"
         # would shadow the method.
         "attributes": list(case.order.attributes.items()),

@@ -8,7 +8,8 @@ per day, or a deterministic sample (ordered by a hash of the order id).
 Definitions, stated once here and on the dashboard:
 
 - The *truth* of an order is its latest outcome label (chargeback or
-  merchant confirmation) if it has one, else its latest reviewer label. An
+  merchant confirmation) if it has one, else its latest reviewer label, else
+  its matured label (approved and undisputed past the dispute window). An
   order without labels counts as legitimate in the ranking metrics.
 - An order's *model decision* and *score* are those of its latest Score.
 - A fraud is *caught* when its case was decided fraud or the model declined

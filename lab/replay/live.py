@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cases.services.linked import orders_linked_rescore
+from cases.services.maturity import labels_mature
 from lab.evaluation import day_metrics
 from lab.replay.common import (
     Progress,
@@ -29,6 +31,7 @@ from lab.replay.world import (
     confirmations_record,
     known_compromised,
     label_counts,
+    latest_probabilities,
     orders_ingest_day,
     orders_load,
     queue_mix_day,
@@ -62,6 +65,14 @@ class LiveConfig:
     # Orders that had no chargeback after the delay are confirmed legitimate
     # (the handbook's assumption that every label is known after the delay).
     confirm_legitimate: bool = False
+    # The product's loop (issue 12), on by default: the unbiased gate decides
+    # promotions; approved orders mature into legitimate labels after
+    # `maturity_days` (None: the delay; 0: never); the day's reviews come in
+    # `review_rounds`, each fraud decision re-scoring its linked orders before
+    # the next round (1: no same-day propagation).
+    gate: bool = True
+    maturity_days: int | None = None
+    review_rounds: int = 4
     seed: int = 0
     chunk_size: int = 10_000
 
@@ -140,6 +151,9 @@ class _Loop:
             else decision_policy().review_threshold
         )
         self.last_trained = -config.retrain_every_days
+        self._maturity_days = (
+            config.delay_days if config.maturity_days is None else config.maturity_days
+        )
         self.model_dir: Path | None = None
         self.rescore = False
         self.days: list[dict[str, Any]] = []
@@ -157,6 +171,16 @@ class _Loop:
         if config.confirm_legitimate:
             legitimate = reported[~reported[TRUTH_FIELD]]
             confirmed = confirmations_record(self.client, legitimate, self.delay)
+        matured = 0
+        if self._maturity_days:
+            matured = labels_mature(
+                now=start,
+                maturity_days=self._maturity_days,
+                tenant_id=self.client.tenant_id,
+                # The warm-up's frauds are never charged back: only the
+                # replayed days' orders can mature.
+                since=midnight(config.start),
+            )
         known = known_compromised(self.client, self.card_field, start)
         watch.lap("labels")
 
@@ -178,14 +202,29 @@ class _Loop:
             self.client, start, end, policy, config.seed + offset
         )
         watch.lap("queue")
-        reviews = reviews_decide(self.client, start, end, config.k, self.truth)
+        reviews = reviews_decide(
+            self.client,
+            start,
+            end,
+            config.k,
+            self.truth,
+            rounds=config.review_rounds,
+            propagate=(
+                (lambda label: orders_linked_rescore(label.pk, policy))
+                if config.review_rounds > 1
+                else None
+            ),
+        )
         watch.lap("reviews")
+        final = latest_probabilities(self.client, rows["order_id"].tolist())
         training = self._train_if_due(offset, start)
         watch.lap("training")
         if config.review_threshold is None and _active_version() != model_used:
             self._threshold_for_capacity(start, end)
             watch.lap("threshold")
         metrics = self._metrics(rows, intake.probabilities, known, start)
+        after = self._metrics(rows, final, known, start, pool=False)
+        metrics["cp_at_k_final"] = after.get("cp_at_k")
         self.days.append(
             {
                 **metrics,
@@ -198,7 +237,9 @@ class _Loop:
                 "reviewed": reviews.decided,
                 "reviewed_frauds": reviews.frauds,
                 "reviewed_by_reason": reviews.by_reason,
+                "propagated_frauds": reviews.propagated_frauds,
                 "chargebacks": chargebacks,
+                "matured": matured,
                 "confirmed_legitimate": confirmed,
                 "labels": label_counts()["total"],
                 "known_cards": len(known),
@@ -225,7 +266,11 @@ class _Loop:
         if _active_version() is not None and not due:
             return None
         try:
-            version = replay_model_train(model_dir=self.model_dir, rescore=self.rescore)
+            version = replay_model_train(
+                model_dir=self.model_dir,
+                rescore=self.rescore,
+                gate_maturity_days=(self._maturity_days if self.config.gate else None),
+            )
         except TrainingDataError as exc:
             training: dict[str, Any] = {"day": f"{day:%Y-%m-%d}", "status": str(exc)}
         else:
@@ -240,6 +285,8 @@ class _Loop:
                 "training_seconds": version.training_seconds,
                 "holdout_ap": holdout.get("ap"),
                 "reason": version.promotion_reason,
+                "gate_verdict": version.gate_verdict or None,
+                "gate": version.gate or None,
             }
         self.trainings.append(training)
         return training
@@ -250,19 +297,24 @@ class _Loop:
         probabilities: dict[str, float | None],
         known: set,
         day: datetime,
+        *,
+        pool: bool = True,
     ) -> dict[str, Any]:
-        """The day's metrics on the cards not known compromised at its start."""
+        """The day's metrics on the cards not known compromised at its start
+        (`pool`: kept for the week's pooled AP and AUC)."""
         scores = rows["order_id"].map(probabilities).astype(float).to_numpy()
         cards = rows[self.card_field].to_numpy()
         frauds = rows[TRUTH_FIELD].to_numpy(dtype=int)
         keep = ~np.isin(cards, np.asarray(list(known), dtype=object))
         base = {"day": f"{day:%Y-%m-%d}", "frauds_all": int(frauds.sum())}
         if np.isnan(scores).any():
-            # No model yet: intake queued every order by amount; nothing ranked.
-            self.pooled.append(None)
+            # No model yet: intake queued orders by policy; nothing ranked.
+            if pool:
+                self.pooled.append(None)
             empty = dict.fromkeys(["auc", "ap", "p_at_k", "cp_at_k"])
             return {**base, **empty, "rows": int(keep.sum())}
-        self.pooled.append((scores[keep], frauds[keep]))
+        if pool:
+            self.pooled.append((scores[keep], frauds[keep]))
         k = self.config.k
         result = day_metrics(day, cards[keep], scores[keep], frauds[keep], k)
         # A perfect ranker puts every compromised card in the top k.
@@ -287,6 +339,12 @@ class _Loop:
             "reviewed_frauds": sum(d["reviewed_frauds"] for d in self.days),
             "trainings": len(trained),
             "promotions": len([t for t in trained if t["status"] == "active"]),
+            "gate_verdicts": {
+                v: sum(t.get("gate_verdict") == v for t in trained)
+                for v in ("promote", "reject", "held")
+            },
+            "matured": sum(d["matured"] for d in self.days),
+            "propagated_frauds": sum(d["propagated_frauds"] for d in self.days),
             "training_seconds": round(
                 sum(t["training_seconds"] or 0.0 for t in trained), 1
             ),
@@ -309,12 +367,25 @@ class _Loop:
                     **pooled_ranking(arrays),
                     "cp_at_k": mean([d["cp_at_k"] for d in scored]),
                     "cp_at_k_perfect": mean([d["cp_at_k_perfect"] for d in scored]),
+                    "share_of_perfect": _share(scored, "cp_at_k"),
+                    "cp_at_k_final": mean([d["cp_at_k_final"] for d in scored]),
+                    "final_share_of_perfect": _share(scored, "cp_at_k_final"),
                     "p_at_k": mean([d["p_at_k"] for d in scored]),
                     "reviewed_frauds": sum(d["reviewed_frauds"] for d in block),
+                    "propagated_frauds": sum(d["propagated_frauds"] for d in block),
                     "labels": block[-1]["labels"],
                 }
             )
         return weeks
+
+
+def _share(days: list[dict[str, Any]], key: str) -> float | None:
+    """The week's mean CP@k over the perfect ranker's mean on the same days."""
+    ours = mean([d[key] for d in days if d.get(key) is not None])
+    perfect = mean([d["cp_at_k_perfect"] for d in days])
+    if ours is None or not perfect:
+        return None
+    return ours / perfect
 
 
 def _active_version() -> int | None:

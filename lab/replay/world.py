@@ -9,7 +9,7 @@ stamped with the simulated moment it became known.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from cases.schemas import OrderIn
 from cases.services.audit import audit_event
 from cases.services.bulk import bulk_tables_analyze, import_client, orders_bulk_load
 from cases.services.feature_rebuild import feature_tiles_refresh
+from cases.services.gate_samples import gate_policy, gate_sample
 from cases.services.intake import orders_ingest
 from cases.services.queue_mix import queue_mix_select
 from cases.services.rescoring import orders_rescore, rescore_candidates
@@ -173,19 +174,55 @@ class Reviews:
     decided: int
     frauds: int
     by_reason: dict[str, int]
+    # Frauds decided on cases that same-day propagation opened or re-scored.
+    propagated_frauds: int = 0
 
 
-@transaction.atomic
 def reviews_decide(
     client: ApiClient,
     start: datetime,
     end: datetime,
     k: int,
     truth: dict[str, bool],
+    *,
+    rounds: int = 1,
+    propagate: Callable[[Label], object] | None = None,
 ) -> Reviews:
     """Reviewers decide the k open cases of the day's orders with the highest
-    priority (the queue page's order), knowing the truth; the labels are
-    known at `end`, when the day's work is done."""
+    priority (the queue page's order), knowing the truth.
+
+    The day's work is split into `rounds`: the labels of round r are known at
+    its end (the last round's at `end`), and `propagate(label)` runs on each
+    fraud label before the next round picks its cases, as the product's task
+    does within seconds of a decision (same-day feedback).
+    """
+    total = Reviews(0, 0, {})
+    step = (end - start) / rounds
+    for r in range(rounds):
+        share = k * (r + 1) // rounds - k * r // rounds
+        known_at = end if r == rounds - 1 else start + step * (r + 1)
+        with transaction.atomic():
+            labels, part = _review_round(client, start, end, share, truth, known_at)
+        total.decided += part.decided
+        total.frauds += part.frauds
+        total.propagated_frauds += part.propagated_frauds
+        for reason, n in part.by_reason.items():
+            total.by_reason[reason] = total.by_reason.get(reason, 0) + n
+        if propagate is not None:
+            for label in labels:
+                if label.value == Label.Value.FRAUD:
+                    propagate(label)
+    return total
+
+
+def _review_round(
+    client: ApiClient,
+    start: datetime,
+    end: datetime,
+    k: int,
+    truth: dict[str, bool],
+    known_at: datetime,
+) -> tuple[list[Label], Reviews]:
     cases = list(
         Case.objects.pending()
         .filter(
@@ -195,6 +232,12 @@ def reviews_decide(
         )
         .by_priority()
         .select_related("order")[:k]
+    )
+    caused = set(
+        Score.objects.filter(order__in=[c.order_id for c in cases])
+        .latest_per_order()
+        .filter(cause_label__isnull=False)
+        .values_list("order_id", flat=True)
     )
     labels = []
     by_reason: dict[str, int] = {}
@@ -207,10 +250,10 @@ def reviews_decide(
                 value=Label.Value.FRAUD if fraud else Label.Value.LEGITIMATE,
                 source=Label.Source.REVIEWER,
                 reasons=["replay"],
-                known_at=end,
+                known_at=known_at,
             )
         )
-        case.status, case.decided_at = Case.Status.DECIDED, end
+        case.status, case.decided_at = Case.Status.DECIDED, known_at
         by_reason[case.queue_reason] = by_reason.get(case.queue_reason, 0) + 1
     Label.objects.bulk_create(labels)
     labels_record(labels)
@@ -224,11 +267,23 @@ def reviews_decide(
         )
         for label, case in zip(labels, cases, strict=True)
     )
-    return Reviews(
+    frauds = [label for label in labels if label.value == Label.Value.FRAUD]
+    return labels, Reviews(
         decided=len(labels),
-        frauds=sum(label.value == Label.Value.FRAUD for label in labels),
+        frauds=len(frauds),
         by_reason=by_reason,
+        propagated_frauds=sum(label.order.pk in caused for label in frauds),
     )
+
+
+def latest_probabilities(client: ApiClient, order_ids: Sequence[str]) -> dict:
+    """order id → the probability of its latest score (after any re-scoring)."""
+    rows = (
+        Score.objects.filter(order__client=client, order__order_id__in=list(order_ids))
+        .latest_per_order()
+        .values_list("order__order_id", "probability")
+    )
+    return dict(rows)
 
 
 def chargebacks_record(
@@ -337,14 +392,25 @@ def label_counts() -> dict[str, int]:
 
 
 def replay_model_train(
-    *, model_dir: Path | None, rescore: bool, **options: Any
+    *,
+    model_dir: Path | None,
+    rescore: bool,
+    gate_maturity_days: int | None = None,
+    **options: Any,
 ) -> ModelVersion:
     """The product's training (`model_train` with `options`) on the replayed
     orders. After a promotion the product enqueues a re-scoring; with
     `rescore` it runs here and now, otherwise it is skipped (the simulated
     reviewers only work each day's new cases). The replay's orders are one
-    tenant's, the replay client's."""
+    tenant's, the replay client's. With `gate_maturity_days` the product's
+    gate decides the promotion (`cases.services.gate_samples`, that window).
+    """
     tenant_id = import_client(REPLAY_CLIENT).tenant_id
+    if gate_maturity_days is not None:
+        options["gate_sample"] = lambda data: gate_sample(
+            tenant_id, data, gate_maturity_days
+        )
+        options["gate_policy"] = gate_policy()
     version = model_train(
         lambda: training_set(tenant_id),
         tenant_id=tenant_id,

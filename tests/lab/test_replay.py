@@ -75,6 +75,8 @@ def model_dir(settings, tmp_path) -> Path:
     return settings.MODEL_DIR
 
 
+# The loop as it was before issue 12 (no gate, no matured labels, one round
+# of reviews); `test_replay_loop.py` runs the product's loop.
 LIVE = LiveConfig(
     start=date(2026, 1, 2),
     days=4,
@@ -83,6 +85,9 @@ LIVE = LiveConfig(
     warmup_days=1,
     retrain_every_days=1,
     seed=1,
+    gate=False,
+    maturity_days=0,
+    review_rounds=1,
 )
 
 
@@ -352,7 +357,9 @@ def test_replay_command_trains_into_its_model_dir_and_rescores_when_asked(
 ):
     replay_models = tmp_path / "replay-models"
 
-    _replay_three_live_days(tmp_path, "--model-dir", str(replay_models), "--run-tasks")
+    _replay_three_live_days(
+        tmp_path, "--model-dir", str(replay_models), "--run-tasks", "--no-gate"
+    )
 
     active = ModelVersion.objects.get(status="active")
     assert Path(active.artifact_path).parent == replay_models

@@ -56,6 +56,7 @@ def _weak_champion() -> ModelVersion:
 def test_new_labels_retrain_promote_and_rescore_open_cases(worker, settings):
     settings.RISK_REVIEW_THRESHOLD = 0.0
     rows = _history()
+    _audit_cases(every=4)  # the gate compares the two on these
     champion = _weak_champion()
     client = import_client()
     fresh = generate_orders(60, seed=22, start=rows[-1]["created_at"], days=1)
@@ -133,6 +134,23 @@ def test_killed_worker_mid_training_leaves_no_partial_model_and_task_reruns(
     assert not list(model_dir.glob(".*.part"))
     for path in model_dir.glob("*.skops"):
         assert ModelVersion.objects.filter(artifact_path=str(path)).exists()
+
+
+def _audit_cases(every: int) -> None:
+    """Decided random-audit cases (π = 0.05) on every `every`-th order."""
+    from cases.models import Order
+
+    Case.objects.bulk_create(
+        Case(
+            order=o,
+            tenant_id=o.tenant_id,
+            priority=0,
+            queue_reason=Case.QueueReason.AUDIT,
+            selection_probability=0.05,
+            status=Case.Status.DECIDED,
+        )
+        for o in Order.objects.order_by("id")[::every]
+    )
 
 
 def _orders(rows: list[dict]) -> list:

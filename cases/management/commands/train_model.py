@@ -10,8 +10,9 @@ from tenants.services import tenant_find
 
 class Command(BaseCommand):
     help = (
-        "Train a challenger per tenant on that tenant's labels; promote it if it "
-        "beats the tenant's champion."
+        "Train a challenger per tenant on that tenant's labels; promote it if the "
+        "unbiased gate passes it (a tenant's first model is installed even when "
+        "the gate holds for too few audit cases)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{tenant}: model v{active.pk} is active: not training.")
             return ""
         try:
-            version = model_retrain(tenant.pk, force=force)
+            version = model_retrain(tenant.pk, force=force, first_model_if_held=True)
         except TrainingDataError as exc:
             active = actives.first()
             if active is None:

@@ -53,8 +53,10 @@ _DAY_COLUMNS = [
     ("audit", "audit", "{}"),
     ("reviewed", "reviewed", "{}"),
     ("found", "reviewed_frauds", "{}"),
+    ("prop", "propagated_frauds", "{}"),
     ("cb", "chargebacks", "{}"),
     ("ok", "confirmed_legitimate", "{}"),
+    ("matured", "matured", "{}"),
     ("thresh", "review_threshold", "{:.3f}"),
     ("labels", "labels", "{}"),
     ("model", "model_version", "v{}"),
@@ -62,6 +64,7 @@ _DAY_COLUMNS = [
     ("AP", "ap", "{:.3f}"),
     ("P@k", "p_at_k", "{:.3f}"),
     ("CP@k", "cp_at_k", "{:.3f}"),
+    ("CP@k end", "cp_at_k_final", "{:.3f}"),
 ]
 
 
@@ -153,6 +156,32 @@ class Command(BaseCommand):
             "delay (the handbook's assumption); by default only frauds are "
             "reported.",
         )
+        live.add_argument(
+            "--no-gate",
+            action="store_true",
+            help="Promote on the newest labels' holdout, not the unbiased gate.",
+        )
+        live.add_argument(
+            "--maturity-days",
+            type=int,
+            help="Approved orders become legitimate labels after this many days "
+            "(default: --delay-days; 0: never).",
+        )
+        live.add_argument(
+            "--review-rounds",
+            type=int,
+            default=4,
+            help="The day's reviews in this many rounds, each fraud decision "
+            "re-scoring its linked orders before the next (1: no propagation).",
+        )
+        live.add_argument(
+            "--static-json",
+            type=Path,
+            action="append",
+            default=[],
+            help="A static run's --json: its test week's share of the perfect "
+            "CP@k is shown beside the live week that starts on the same day.",
+        )
         live.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args: object, **options: Any) -> None:
@@ -230,6 +259,9 @@ class Command(BaseCommand):
             review_threshold=options["review_threshold"],
             decline_threshold=options["decline_threshold"],
             confirm_legitimate=options["confirm_legitimate"],
+            gate=not options["no_gate"],
+            maturity_days=options["maturity_days"],
+            review_rounds=options["review_rounds"],
             seed=options["seed"],
             **common,
         )
@@ -240,7 +272,9 @@ class Command(BaseCommand):
         review = live.review_threshold
         if not 0 <= (review or 0) <= live.decline_threshold <= 1:
             raise CommandError("need 0 <= review threshold <= decline threshold <= 1")
-        return replay_live_run(
+        if live.review_rounds < 1 or (live.maturity_days or 0) < 0:
+            raise CommandError("need --review-rounds >= 1 and --maturity-days >= 0")
+        result = replay_live_run(
             options["data"],
             mapping,
             live,
@@ -248,6 +282,8 @@ class Command(BaseCommand):
             progress=progress,
             **training,
         )
+        _static_beside(result["weeks"], options["static_json"])
+        return result
 
     def _report(self, result: dict) -> None:
         rows = [_cells(day) for day in result["days"]]
@@ -268,8 +304,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"week {week['week']} ({week['first_day']} … {week['last_day']}): "
                 f"CP@k {_fmt(week['cp_at_k'])} "
-                f"(perfect {_fmt(week['cp_at_k_perfect'])})  AP {_fmt(week['ap'])}  "
-                f"AUC {_fmt(week['auc'])}  labels {week['labels']}"
+                f"(perfect {_fmt(week['cp_at_k_perfect'])}, "
+                f"share {_pct(week.get('share_of_perfect'))}; after same-day "
+                f"re-scoring {_fmt(week.get('cp_at_k_final'))}, "
+                f"{_pct(week.get('final_share_of_perfect'))}; static "
+                f"{_pct(week.get('static_share_of_perfect'))})  "
+                f"AP {_fmt(week['ap'])}  AUC {_fmt(week['auc'])}  "
+                f"labels {week['labels']}  frauds found by reviewers "
+                f"{week['reviewed_frauds']}, of them after propagation "
+                f"{week.get('propagated_frauds', 0)}"
             )
         summary = result["summary"]
         self.stdout.write(
@@ -290,6 +333,26 @@ def _cells(day: dict) -> list[str]:
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _static_beside(weeks: list[dict], paths: list[Path]) -> None:
+    """Put each static run's share of the perfect CP@k beside the live week
+    that starts on its first test day."""
+    for path in paths:
+        static = json.loads(path.read_text())
+        config = static["config"]
+        first = date.fromisoformat(str(config["train_start"])[:10]) + timedelta(
+            days=config["train_days"] + config["delay_days"]
+        )
+        for week in weeks:
+            if week["first_day"] == f"{first:%Y-%m-%d}":
+                week["static_share_of_perfect"] = static["summary"][
+                    "cp_at_k_share_of_perfect"
+                ]
 
 
 def _missing(option: str) -> Any:

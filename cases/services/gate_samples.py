@@ -1,0 +1,103 @@
+"""Which labelled orders the promotion gate compares models on.
+
+The review side knows how each order came to be labelled, so it picks the
+gate's sample (`models_ml.gate` explains why these two are unbiased):
+
+1. the tenant's labelled **audit** cases, weighted by 1/π (the inclusion
+   probability the queue mix recorded);
+2. failing enough of those, a **matured** window: the newest
+   GATE_MATURED_WINDOW_DAYS of order time ending RISK_MATURITY_DAYS before
+   the tenant's newest order, used only when nearly all of its orders have a
+   truth (then the labelled orders are the population, weight 1).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Max
+
+from cases.models import Case, Order
+from models_ml.gate import GatePolicy, GateSample
+from models_ml.training import TrainingSet
+
+GATE_MATURED_WINDOW_DAYS = 7
+MATURED_COVERAGE = 0.95
+
+
+def gate_policy() -> GatePolicy:
+    return GatePolicy(
+        min_cases=settings.GATE_MIN_CASES, min_frauds=settings.GATE_MIN_FRAUDS
+    )
+
+
+def gate_sample(
+    tenant_id: int, data: TrainingSet, maturity_days: int | None = None
+) -> GateSample:
+    """The audit sample if it is big enough (cases and frauds), else a fully
+    labelled matured window if that is, else the bigger of the two: the gate
+    then holds, saying how many cases it had."""
+    policy = gate_policy()
+    audit = audit_sample(tenant_id, data)
+    if _enough(audit, data, policy):
+        return audit
+    matured = matured_sample(tenant_id, data, maturity_days)
+    if matured is None:
+        return audit
+    if _enough(matured, data, policy) or len(matured.order_ids) > len(audit.order_ids):
+        return matured
+    return audit
+
+
+def _enough(sample: GateSample, data: TrainingSet, policy: GatePolicy) -> bool:
+    frauds = int(data.target[np.isin(data.order_ids, sample.order_ids)].sum())
+    return len(sample.order_ids) >= policy.min_cases and frauds >= policy.min_frauds
+
+
+def audit_sample(tenant_id: int, data: TrainingSet) -> GateSample:
+    """The tenant's decided audit cases whose orders are labelled in `data`.
+
+    Decided only: an audit case nobody reviewed is labelled only if a
+    chargeback came, and counting those would over-sample frauds."""
+    rows = Case.objects.filter(
+        tenant_id=tenant_id,
+        queue_reason=Case.QueueReason.AUDIT,
+        status=Case.Status.DECIDED,
+        order_id__in=data.order_ids.tolist(),
+    ).values_list("order_id", "selection_probability")
+    pairs = sorted(rows)
+    return GateSample(
+        order_ids=np.array([p[0] for p in pairs], dtype=np.int64),
+        weights=np.array([1.0 / p[1] for p in pairs], dtype=float),
+        source="audit",
+    )
+
+
+def matured_sample(
+    tenant_id: int, data: TrainingSet, maturity_days: int | None = None
+) -> GateSample | None:
+    """The labelled orders of the newest matured window, when at least
+    MATURED_COVERAGE of the window's orders are labelled; else None. Orders
+    whose case still waits for a reviewer are left out of the count: they
+    cannot mature, and they are a small share once a model ranks the queue
+    (before it, they are random audit cases)."""
+    days = settings.RISK_MATURITY_DAYS if maturity_days is None else maturity_days
+    orders = Order.objects.filter(tenant_id=tenant_id)
+    newest = orders.aggregate(newest=Max("created_at"))["newest"]
+    if newest is None:
+        return None
+    end = newest - timedelta(days=days)
+    window = orders.filter(
+        created_at__gte=end - timedelta(days=GATE_MATURED_WINDOW_DAYS),
+        created_at__lt=end,
+    )
+    window = window.exclude(case__status__in=Case.PENDING)
+    ids = np.array(sorted(window.values_list("id", flat=True)), dtype=np.int64)
+    labelled = ids[np.isin(ids, data.order_ids)]
+    if len(ids) == 0 or len(labelled) < MATURED_COVERAGE * len(ids):
+        return None
+    return GateSample(
+        order_ids=labelled, weights=np.ones(len(labelled)), source="matured"
+    )

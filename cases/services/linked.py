@@ -1,0 +1,154 @@
+"""Same-day feedback: a fraud label re-scores the orders linked to it.
+
+When a reviewer (or an outcome) marks an order fraud, the label aggregates
+of its customer, card, device and seller change at once (`labels_record`, in the
+label's transaction). The open cases and recent unreviewed orders of the same
+tenant sharing one of those entities are then scored again, within seconds,
+by a task enqueued on commit, without waiting for a retrain: their pending
+cases are re-prioritised, an order that now needs review gets a case, and
+each new Score names the label that caused it (`Score.cause_label`), so the
+case page can say "risk raised by the fraud decision on order X".
+
+Features stay as of each order's own time, except the label aggregates,
+read as of the moment the label became known: that is the knowledge the
+reviewers would act on now.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+
+from cases.models import Case, Label, Order
+from cases.services.opening import (
+    case_priority,
+    case_top_reason,
+    cases_open,
+    openings_for_review,
+)
+from models_ml.feature_state import features_online
+from models_ml.features import FEATURE_NAMES
+from models_ml.models import Score
+from models_ml.policy import DecisionPolicy, decision_policy
+from models_ml.scoring import active_model
+from models_ml.services import scores_compute
+
+# The entities whose label aggregates are features (feature_spec): sharing
+# one of them is what makes a fraud label change another order's score. A
+# busy seller links many orders: LINKED_RESCORE_LIMIT bounds the work.
+LINK_FIELDS = ("customer_id", "card_fingerprint", "device_id", "seller_id")
+RECENT = timedelta(days=7)
+# Label windows end before their query's own minute (tiles): read them from
+# the minute after the label became known.
+_AFTER_LABEL = timedelta(minutes=1)
+_LABEL_FEATURES = [name for name in FEATURE_NAMES if "_fraud_" in name]
+
+
+def linked_rescore_after_commit(label: Label) -> None:
+    """Enqueue the linked re-scoring of a fraud label once committed (a
+    legitimate label changes nothing worth a task)."""
+    if label.value != Label.Value.FRAUD:
+        return
+    from cases.tasks import orders_linked_rescore
+
+    label_id = label.pk
+    transaction.on_commit(lambda: orders_linked_rescore.delay(label_id))
+
+
+@dataclass(frozen=True)
+class LinkedRescore:
+    scored: int
+    raised: int
+    opened: int
+
+
+def linked_candidates(order: Order, limit: int | None = None) -> list[Order]:
+    """The tenant's orders sharing a LINK_FIELDS entity with `order` that are
+    still undecided: pending cases, and unlabelled orders without a case from
+    the tenant's last 7 days of order time. Newest first, at most `limit`."""
+    limit = settings.LINKED_RESCORE_LIMIT if limit is None else limit
+    shared = Q()
+    for name in LINK_FIELDS:
+        value = getattr(order, name)
+        if value:
+            shared |= Q(**{name: value})
+    if not shared:
+        return []
+    orders = Order.objects.filter(shared, tenant_id=order.tenant_id).exclude(
+        pk=order.pk
+    )
+    newest = orders.aggregate(newest=Max("created_at"))["newest"]
+    if newest is None:
+        return []
+    undecided = Q(case__status__in=Case.PENDING) | Q(
+        case__isnull=True, labels__isnull=True, created_at__gte=newest - RECENT
+    )
+    return list(orders.filter(undecided).distinct().order_by("-created_at")[:limit])
+
+
+def orders_linked_rescore(
+    label_id: int, policy: DecisionPolicy | None = None
+) -> LinkedRescore:
+    """Score the orders linked to a fraud label's order again (see the module).
+
+    Idempotent: an order already re-scored for this label is skipped. Nothing
+    happens while the tenant has no model (the cold-start policy queues).
+    """
+    label = Label.objects.select_related("order").get(pk=label_id)
+    policy = policy or decision_policy()
+    source = label.order
+    if label.value != Label.Value.FRAUD or active_model(source.tenant_id) is None:
+        return LinkedRescore(0, 0, 0)
+    done = set(
+        Score.objects.filter(cause_label=label).values_list("order_id", flat=True)
+    )
+    orders = [o for o in linked_candidates(source) if o.pk not in done]
+    if not orders:
+        return LinkedRescore(0, 0, 0)
+    features = _features_with_labels_as_of(orders, label.known_at + _AFTER_LABEL)
+    explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
+    scores = scores_compute(orders, features, policy, explain)
+    before = _latest_probabilities(orders)
+    cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
+    with transaction.atomic():
+        for score in scores:
+            score.cause_label = label
+        Score.objects.bulk_create(scores)
+        opened = cases_open(
+            openings_for_review([s for s in scores if s.order.pk not in cases], policy)
+        )
+        changed = []
+        for score in scores:
+            case = cases.get(score.order.pk)
+            if case is not None and case.status in Case.PENDING:
+                case.priority = case_priority(
+                    score.probability, float(score.order.amount)
+                )
+                case.probability = score.probability
+                case.top_reason = case_top_reason(score)
+                changed.append(case)
+        Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
+    raised = sum((s.probability or 0) > (before.get(s.order.pk) or 0) for s in scores)
+    return LinkedRescore(len(scores), raised, len(opened))
+
+
+def _features_with_labels_as_of(orders: list[Order], as_of: datetime) -> pd.DataFrame:
+    """Features at each order's time, label aggregates as of `as_of`."""
+    features = features_online(orders)
+    later = [copy.copy(o) for o in orders]
+    for o in later:
+        o.created_at = max(o.created_at, as_of)
+    labels_now = features_online(later)
+    features[_LABEL_FEATURES] = labels_now[_LABEL_FEATURES].to_numpy()
+    return features
+
+
+def _latest_probabilities(orders: list[Order]) -> dict[int, float | None]:
+    rows = Score.objects.filter(order__in=orders).latest_per_order()
+    return dict(rows.values_list("order_id", "probability"))

@@ -1,0 +1,50 @@
+"""The models page shows each version's gate comparison."""
+
+import pytest
+from django.test import Client
+
+from models_ml.models import ModelVersion
+from tests.factories import TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+GATE = {
+    "source": "audit",
+    "cases": 412,
+    "frauds": 37,
+    "population": 8240.0,
+    "k_share": 0.05,
+    "champion_version": 3,
+    "challenger": {
+        "ap": 0.41,
+        "ap_ci": [0.33, 0.5],
+        "auc": 0.9,
+        "auc_ci": [0.86, 0.93],
+        "cp_at_k": 0.6,
+        "cp_at_k_ci": [0.5, 0.7],
+    },
+    "champion": {
+        "ap": 0.52,
+        "ap_ci": [0.44, 0.6],
+        "auc": 0.92,
+        "auc_ci": [0.9, 0.95],
+        "cp_at_k": 0.7,
+        "cp_at_k_ci": [0.6, 0.8],
+    },
+    "ap_diff": -0.11,
+    "ap_diff_ci": [-0.16, -0.06],
+}
+
+
+def test_the_gate_verdict_sample_and_intervals_are_shown(lead):
+    ModelVersion.objects.create(
+        tenant=TenantFactory(), status="rejected", gate_verdict="reject", gate=GATE
+    )
+    client = Client()
+    client.force_login(lead)
+    html = client.get("/models/").content.decode()
+    assert "reject</strong>: 412 audit cases, 37 frauds" in html
+    assert "weighted AP 0.410 [0.330, 0.500]" in html
+    assert "champion v3: AP 0.520" in html
+    assert "ΔAP -0.110 [-0.160, -0.060]" in html
+    assert "CP@5%" in html

@@ -1,0 +1,46 @@
+"""The live replay with the product's loop: gate, matured labels, rounds of
+reviews with same-day propagation, the cold-start policy."""
+
+from dataclasses import replace
+
+import pytest
+
+from cases.models import Case, Label
+from lab.replay import replay_live_run
+from models_ml.models import ModelVersion
+from tests.lab.test_replay import DAY, LIVE, START, _file
+
+pytestmark = pytest.mark.slow
+
+LOOP = replace(LIVE, gate=True, maturity_days=1, review_rounds=3)
+
+
+@pytest.fixture
+def loop_settings(settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "models"
+    settings.COLD_START_AMOUNT, settings.COLD_START_AUDIT_SHARE = 300.0, 0.3
+    settings.GATE_MIN_CASES, settings.GATE_MIN_FRAUDS = 20, 2
+
+
+@pytest.mark.django_db
+def test_the_product_loop_replays_with_its_own_labels_and_gate(tmp_path, loop_settings):
+    result = replay_live_run(_file(tmp_path), {}, LOOP)
+
+    first = result["days"][0]
+    assert 0 < first["cases"] < first["orders"]  # the cold-start policy, not all
+    assert Case.objects.filter(queue_reason="audit", selection_probability=0.3)
+    matured = Label.objects.filter(source="matured").select_related("order")
+    assert matured and sum(d["matured"] for d in result["days"]) == matured.count()
+    assert all(m.known_at == m.order.created_at + DAY for m in matured)
+    day_one = Label.objects.filter(
+        source="reviewer", order__created_at__lt=START + 2 * DAY
+    )
+    assert len(set(day_one.values_list("known_at", flat=True))) == 3  # 3 rounds
+    trained = [t for t in result["trainings"] if "version" in t]
+    assert trained and all(t["gate_verdict"] for t in trained)
+    assert ModelVersion.objects.exclude(gate_verdict="").count() == len(trained)
+    summary = result["summary"]
+    assert sum(summary["gate_verdicts"].values()) == len(trained)
+    assert "propagated_frauds" in summary
+    (week,) = result["weeks"]
+    assert {"share_of_perfect", "cp_at_k_final", "propagated_frauds"} <= set(week)

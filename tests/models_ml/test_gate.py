@@ -1,0 +1,82 @@
+"""The promotion gate's weighted metrics and verdicts, on arrays."""
+
+import numpy as np
+import pytest
+
+from models_ml.gate import (
+    GatePolicy,
+    GateSample,
+    gate_compare,
+    weighted_ap,
+    weighted_auc,
+    weighted_cp_at_k,
+)
+from models_ml.metrics import average_precision, roc_auc
+
+POLICY = GatePolicy(min_cases=100, min_frauds=10, resamples=200)
+
+
+def _sample(n: int, weight: float = 1.0) -> GateSample:
+    return GateSample(np.arange(n), np.full(n, weight), "audit")
+
+
+def _data(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.15).astype(int)
+    good = np.clip(0.5 * y + rng.normal(0.3, 0.15, n), 0, 1)
+    return y, good
+
+
+def test_unit_weights_give_the_unweighted_metrics():
+    y, s = _data()
+    w = np.ones(len(y))
+    assert weighted_ap(y, s, w) == pytest.approx(average_precision(y, s))
+    assert weighted_auc(y, s, w) == pytest.approx(roc_auc(y, s))
+
+
+def test_a_weight_counts_as_that_many_copies_of_the_row():
+    y, s = _data(200)
+    w = np.where(np.arange(200) % 3 == 0, 3.0, 1.0)
+    copies = np.repeat(np.arange(200), w.astype(int))
+    assert weighted_ap(y, s, w) == pytest.approx(
+        average_precision(y[copies], s[copies])
+    )
+    assert weighted_auc(y, s, w) == pytest.approx(roc_auc(y[copies], s[copies]))
+
+
+def test_cp_at_k_is_the_precision_of_the_top_share_of_the_population():
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    s = np.linspace(1, 0, 10)
+    assert weighted_cp_at_k(y, s, np.ones(10), 0.2) == 1.0
+    assert weighted_cp_at_k(y, s, np.ones(10), 0.4) == 0.5
+
+
+def test_too_few_cases_hold_with_the_reason():
+    y, s = _data(50)
+    result = gate_compare(y, _sample(50), s, None, POLICY)
+    assert result.verdict == "held"
+    assert "50 audit cases" in result.reason
+    assert "at least 100 cases" in result.reason
+
+
+def test_a_random_challenger_is_rejected_against_a_good_champion():
+    y, good = _data()
+    noise = np.random.default_rng(5).random(len(y))
+    result = gate_compare(y, _sample(len(y), 20.0), noise, good, POLICY)
+    assert result.verdict == "reject"
+    assert result.details["ap_diff_ci"][1] < 0
+
+
+def test_a_random_first_model_is_rejected_as_no_better_than_chance():
+    y, _ = _data()
+    noise = np.random.default_rng(5).random(len(y))
+    assert gate_compare(y, _sample(len(y)), noise, None, POLICY).verdict == "reject"
+
+
+def test_an_equal_challenger_is_promoted_with_intervals():
+    y, good = _data()
+    result = gate_compare(y, _sample(len(y)), good, good, POLICY)
+    assert result.verdict == "promote"
+    low, high = result.details["challenger"]["ap_ci"]
+    assert low <= result.details["challenger"]["ap"] <= high
+    assert result.details["ap_diff_ci"] == [0.0, 0.0]
