@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0017_case_queue_reason_rule"),
+        ("cases", "0015_case_queue_reason_rule"),
     ]
 
     operations = [

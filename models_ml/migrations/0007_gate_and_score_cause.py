@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0016_label_source_matured"),
-        ("models_ml", "0007_score_rule_hits"),
+        ("models_ml", "0006_score_rule_hits"),
     ]
 
     operations = [
