@@ -268,6 +268,14 @@ class Label(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["order", "-known_at"])]
+        constraints = [
+            # services.maturity inserts with ON CONFLICT DO NOTHING against it.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(source="matured"),
+                name="label_one_matured_per_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.value} ({self.source})"

@@ -3,6 +3,8 @@ tenant."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,6 +22,9 @@ from rules.lists import ENTITY_FIELDS, list_value
 from rules.models import ListEntry
 
 PAGE = 500
+# Strict: str.isdigit() takes "²" and "١", which int() refuses or reads.
+AFTER = re.compile(r"[0-9]{1,18}", re.ASCII)
+AFTER_MAX = 10**18 - 1
 
 
 class ListEntryOut(serializers.Serializer):
@@ -65,7 +70,11 @@ class ListEntryListCreateApi(APIView):
             OpenApiParameter("kind", str, enum=["block", "allow"]),
             OpenApiParameter("entity_type", str, enum=list(ENTITY_FIELDS)),
             OpenApiParameter("value", str),
-            OpenApiParameter("after", int, description="Entries after this id."),
+            OpenApiParameter(
+                "after",
+                {"type": "integer", "minimum": 0, "maximum": AFTER_MAX},
+                description="Entries after this id.",
+            ),
         ],
         responses={200: ListEntryOut(many=True)},
         operation_id="lists_list",
@@ -83,7 +92,7 @@ class ListEntryListCreateApi(APIView):
                 value = params["value"]  # cannot be on a list: matches nothing
             entries = entries.filter(value=value)
         if "after" in params:
-            entries = entries.filter(pk__gt=max(-1, min(int(params["after"]), 2**62)))
+            entries = entries.filter(pk__gt=int(params["after"]))
         page = entries.order_by("id")[:PAGE]
         return Response(ListEntryOut(page, many=True).data)
 
@@ -118,8 +127,8 @@ def _query(request: Request) -> dict[str, str]:
         errors["non_field_errors"] = [f"Unknown parameters: {sorted(unknown)}."]
     if any("\x00" in v for v in params.values()):
         errors["value"] = ["No NUL characters."]
-    if "after" in params and not params["after"].lstrip("-").isdigit():
-        errors["after"] = ["An order id."]
+    if "after" in params and not AFTER.fullmatch(params["after"]):
+        errors["after"] = [f"An entry id: 0 to {AFTER_MAX} in ASCII digits."]
     if errors:
         raise serializers.ValidationError(errors)
     return params

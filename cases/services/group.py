@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from cases.exceptions import DomainError
-from cases.models import Case
+from cases.models import Case, CaseQuerySet, Claim
 from cases.services.review import _check_decision, case_claim, case_decide
 
 # Entity → order field; the seller is no group (one seller sells to everyone).
@@ -42,10 +43,23 @@ class GroupDecision:
     refused: dict[int, str] = field(default_factory=dict)
 
 
-def case_group(case: Case) -> list[GroupMember]:
-    """The tenant's other pending cases whose order shares a card, device, IP,
-    e-mail or customer with this case's order (at most MAX_GROUP, by
-    priority), with what they share."""
+def _decidable_by(user: User) -> CaseQuerySet:
+    """The cases `user` may decide in a group: pending ones nobody else holds;
+    for a reviewer only open ones (a QA case is reviewed blind, one at a time,
+    and an escalated one is a lead's)."""
+    others_hold = Claim.objects.filter(
+        case=OuterRef("pk"), released_at__isnull=True, expires_at__gt=timezone.now()
+    ).exclude(reviewer=user)
+    cases = Case.objects.exclude(Exists(others_hold))
+    if user.has_perm("cases.lead_case"):
+        return cases.pending()
+    return cases.filter(status=Case.Status.OPEN)
+
+
+def case_group(case: Case, user: User) -> list[GroupMember]:
+    """The tenant's other cases that `user` may decide (`_decidable_by`) whose
+    order shares a card, device, IP, e-mail or customer with this case's order
+    (at most MAX_GROUP, by priority), with what they share."""
     order = case.order
     match = Q()
     for field_name in GROUP_FIELDS.values():
@@ -55,7 +69,7 @@ def case_group(case: Case) -> list[GroupMember]:
     if not match:
         return []
     others = (
-        Case.objects.pending()
+        _decidable_by(user)
         .filter(match, tenant_id=case.tenant_id)
         .exclude(pk=case.pk)
         .select_related("order")
@@ -83,11 +97,19 @@ def cases_decide_together(
     note: str,
 ) -> GroupDecision:
     """Decide each case of `case_ids` with the same value, reasons and note,
-    one case at a time through `case_claim` and `case_decide`."""
+    one case at a time through `case_claim` and `case_decide`. A case the
+    user may not decide in a group (`_decidable_by`: a QA case for a
+    reviewer) is left alone and reported."""
     _check_decision(value, reasons, required=True)
     result = GroupDecision()
     cases = Case.objects.filter(pk__in=set(case_ids)).order_by("id")
+    decidable = set(
+        _decidable_by(user).filter(pk__in=set(case_ids)).values_list("pk", flat=True)
+    )
     for case in cases:
+        if case.pk not in decidable:
+            result.refused[case.pk] = _why_not(case)
+            continue
         try:
             claim = case_claim(case, user)
             case_decide(claim.pk, user, value=value, reasons=reasons, note=note)
@@ -98,3 +120,13 @@ def cases_decide_together(
     for missing in set(case_ids) - {c.pk for c in cases}:
         result.refused[missing] = "no such case"
     return result
+
+
+def _why_not(case: Case) -> str:
+    if case.status == Case.Status.QA:
+        return "a QA case is reviewed blind, on its own"
+    if case.status == Case.Status.ESCALATED:
+        return "escalated cases are for leads"
+    if case.status not in Case.PENDING:
+        return f"case is {case.status}"
+    return "claimed by someone else"

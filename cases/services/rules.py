@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -171,13 +171,27 @@ def list_entry_remove(entry: ListEntry, *, actor: str) -> None:
         entry.delete()
 
 
+# What a reviewer may block from a case: the order's own traces. A customer
+# or a seller is a whole account (every order of it declined): leads only.
+REVIEWER_BLOCKS = ("card", "email", "device", "ip")
+
+
 def order_entity_block(
-    order: Order, entity_type: str, *, actor: str, reason: str = ""
+    order: Order, entity_type: str, *, actor: str, reason: str = "", lead: bool = False
 ) -> tuple[ListEntry, bool]:
-    """Block the order's card, e-mail, device, IP, customer or seller (the
-    case page's "block this card")."""
+    """Block the order's card, e-mail, device or IP (the case page's "block
+    this card"); its customer or seller too if `lead`. PermissionDenied for
+    a customer or seller otherwise, ValidationError for anything else."""
     field = ENTITY_FIELDS.get(entity_type)
-    value = getattr(order, field) if field else None
+    if field is None:
+        raise ValidationError(
+            {"entity_type": [f"One of {', '.join(REVIEWER_BLOCKS)}."]}
+        )
+    if entity_type not in REVIEWER_BLOCKS and not lead:
+        raise PermissionDenied(
+            f"Only a lead may put a whole {entity_type} on the block list."
+        )
+    value = getattr(order, field)
     if not value:
         raise ValidationError({"entity_type": [f"This order has no {entity_type}."]})
     why = reason or f"blocked from order {order.order_id}"

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +19,13 @@ from cases.services.backtest import rule_backtest
 from cases.services.group import case_group, cases_decide_together
 from cases.services.review import actor_name
 from cases.services.rules import order_entity_block, rule_create, rule_update
-from cases.web.views import _errors_text, _get_case, lead_required, reviewer_required
+from cases.web.views import (
+    _errors_text,
+    _get_case,
+    case_page,
+    lead_required,
+    reviewer_required,
+)
 from riskreview.http import AuthenticatedHttpRequest
 from rules.language import FEATURE_VARIABLES, ORDER_VARIABLES, OTHER_VARIABLES
 from rules.models import Rule
@@ -122,11 +128,17 @@ def case_block(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entity_type = request.POST.get("entity_type", "")
     try:
         entry, created = order_entity_block(
-            case.order, entity_type, actor=actor_name(request.user)
+            case.order,
+            entity_type,
+            actor=actor_name(request.user),
+            lead=request.user.has_perm("cases.lead_case"),
         )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return case_page(request, case, status=403)
     except ValidationError as exc:
         messages.error(request, error_message(exc))
-        return redirect("cases:detail", pk=case.pk)
+        return case_page(request, case, status=400)
     label = "IP" if entity_type == "ip" else entity_type.capitalize()
     if created:
         messages.success(request, f"{label} {entry.value} is on the block list.")
@@ -155,7 +167,7 @@ class GroupDecisionForm(forms.Form):
 def case_group_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Decide the chosen cases of this case's group together."""
     case = _get_case(request, pk)
-    allowed = [case.pk, *(m.case.pk for m in case_group(case))]
+    allowed = [case.pk, *(m.case.pk for m in case_group(case, request.user))]
     codes = list(ReasonCode.objects.filter(active=True).values_list("code", flat=True))
     form = GroupDecisionForm(request.POST, case_ids=allowed, codes=codes)
     if not form.is_valid():

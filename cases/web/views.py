@@ -150,7 +150,7 @@ def case_page(
         if claim is not None and mine
         else None,
         "override_form": OverrideForm() if is_lead else None,
-        "group": [] if blind else case_group(case),
+        "group": [] if blind else case_group(case, request.user),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

@@ -75,3 +75,51 @@ def test_backtest_endpoint_says_where_the_error_is(api):
 
     assert response.status_code == 400
     assert "column 9" in str(response.json())
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "--5",
+        "²",
+        "١٢",
+        "１２",
+        "-1",
+        "+5",
+        " 5",
+        "5 ",
+        "5\n",
+        "1e3",
+        "9" * 19,
+        "9" * 5000,
+    ],
+)
+def test_a_malformed_after_is_a_400_field_error(api, after):
+    response = api.get("/api/v1/lists/", {"after": after})
+
+    assert response.status_code == 400
+    assert "after" in str(response.json())
+
+
+def test_after_pages_by_entry_id(api):
+    first = api.post("/api/v1/lists/", CARD, format="json").json()
+    second = api.post("/api/v1/lists/", {**CARD, "value": "fp-2"}, format="json").json()
+
+    page = api.get("/api/v1/lists/", {"after": str(first["id"])}).json()
+    beyond = api.get("/api/v1/lists/", {"after": "9" * 18}).json()
+
+    assert [e["id"] for e in page] == [second["id"]]
+    assert beyond == []
+
+
+LIST_PARAMETERS = ("kind", "entity_type", "value", "after")
+HOSTILE = ["--5", "²", "\x00", "9" * 5000, "1e999999", "NaN", "-1", "'; --", "x" * 300]
+
+
+@pytest.mark.parametrize("name", LIST_PARAMETERS)
+def test_no_value_of_a_list_parameter_answers_5xx(api, name):
+    statuses = {
+        v[:8]: api.get("/api/v1/lists/", {name: v}).status_code for v in HOSTILE
+    }
+
+    assert {v: s for v, s in statuses.items() if s not in (200, 400)} == {}

@@ -22,7 +22,7 @@ def test_the_group_is_the_pending_cases_sharing_an_entity(reviewer):
     decided = _case(card_fingerprint="fp-burst")
     Case.objects.filter(pk=decided.pk).update(status="decided")
 
-    group = {m.case.pk: m.shared for m in case_group(case)}
+    group = {m.case.pk: m.shared for m in case_group(case, reviewer)}
 
     assert group.keys() == {same_card.pk, same_device.pk}
     assert "card" in group[same_card.pk] and "device" in group[same_device.pk]
@@ -74,3 +74,41 @@ def test_another_tenants_case_is_refused(reviewer):
     )
 
     assert result.decided == [] and theirs.pk in result.refused
+
+
+def test_a_reviewers_group_leaves_out_qa_escalated_and_others_claims(
+    reviewer, second_reviewer
+):
+    case = _case(card_fingerprint="fp-burst")
+    open_one = _case(card_fingerprint="fp-burst")
+    qa = _case(card_fingerprint="fp-burst")
+    escalated = _case(card_fingerprint="fp-burst")
+    held = _case(card_fingerprint="fp-burst")
+    Case.objects.filter(pk=qa.pk).update(status="qa")
+    Case.objects.filter(pk=escalated.pk).update(status="escalated")
+    case_claim(held, second_reviewer)
+
+    assert [m.case.pk for m in case_group(case, reviewer)] == [open_one.pk]
+
+
+def test_a_leads_group_keeps_qa_and_escalated_cases(lead):
+    case = _case(card_fingerprint="fp-burst")
+    qa = _case(card_fingerprint="fp-burst")
+    Case.objects.filter(pk=qa.pk).update(status="qa")
+
+    assert [m.case.pk for m in case_group(case, lead)] == [qa.pk]
+
+
+def test_a_reviewer_cannot_decide_a_qa_case_in_a_group(reviewer, settings):
+    settings.QA_SHARE = 0
+    qa = _case(card_fingerprint="fp-burst")
+    Case.objects.filter(pk=qa.pk).update(status="qa")
+
+    result = cases_decide_together(
+        [qa.pk], reviewer, value="legitimate", reasons=["other"], note=""
+    )
+
+    assert result.decided == []
+    assert "QA" in result.refused[qa.pk]
+    assert not Label.objects.filter(case=qa).exists()
+    assert Case.objects.get(pk=qa.pk).status == "qa"

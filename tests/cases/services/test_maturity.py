@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from cases.datasets import training_set
 from cases.models import Case, Label
+from cases.services import maturity
 from cases.services.maturity import labels_mature
 from cases.truth import orders_truth
 from models_ml.models import Score
@@ -98,3 +101,43 @@ def test_since_limits_maturity_to_newer_orders():
     assert labels_mature(now=NOW, maturity_days=30, since=BASE_TIME) == 1
     assert Label.objects.get().order == new
     assert not Label.objects.filter(order=old).exists()
+
+
+def test_maturity_keys_on_the_decision_served_at_intake():
+    declined_then_approved = _scored("decline")
+    Score.objects.create(
+        order=declined_then_approved, decision="approve", probability=0.01
+    )
+    approved_then_declined = _scored("approve")
+    Score.objects.create(
+        order=approved_then_declined, decision="decline", probability=0.99
+    )
+
+    assert labels_mature(now=NOW, maturity_days=30) == 1
+    assert Label.objects.get().order == approved_then_declined
+
+
+def test_an_order_has_at_most_one_matured_label_in_the_database():
+    order = _scored("approve")
+    LabelFactory(order=order, source="matured", value="legitimate")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LabelFactory(order=order, source="matured", value="legitimate")
+
+
+def test_a_run_with_a_stale_snapshot_adds_no_second_matured_label(monkeypatch):
+    """Two concurrent runs: the second selected the order before the first
+    committed its label. Seen from the second run, the order is unlabelled."""
+    order = _scored("approve")
+    assert labels_mature(now=NOW, maturity_days=30) == 1
+    first = Label.objects.get()
+    # The stale run's view: blind to the first run's label, not to its own.
+    own = Label.objects.filter(order_id=OuterRef("pk"), pk__gt=first.pk)
+    stale = type(order).objects.filter(pk=order.pk).exclude(Exists(own))
+    recorded = []
+    monkeypatch.setattr(maturity, "labels_record", recorded.extend)
+    monkeypatch.setattr(maturity, "maturity_candidates", lambda *a, **k: stale)
+
+    assert labels_mature(now=NOW, maturity_days=30) == 0
+    assert Label.objects.filter(order=order, source="matured").count() == 1
+    assert recorded == []

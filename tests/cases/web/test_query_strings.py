@@ -14,6 +14,7 @@ PARAMETERS = sorted(
         *QueueFilterForm.base_fields,
         *DashboardFilterForm.base_fields,
         *("value", "before", "after", "next", "q", "o", "p", "e", "page"),
+        *("kind", "entity_type", "days", "expression"),  # rules and lists
         "not_a_parameter",
     }
 )

@@ -121,3 +121,64 @@ def test_a_group_decision_from_the_case_page(reviewer, make_case, settings):
     assert {
         c.status for c in type(case).objects.filter(pk__in=[case.pk, other.pk])
     } == {"decided"}
+
+
+@pytest.mark.parametrize("entity_type", ["seller", "customer"])
+def test_a_reviewer_cannot_block_a_whole_seller_or_customer(
+    reviewer, make_case, entity_type
+):
+    case = make_case(seller_id="seller-big", customer_id="cust-1")
+
+    response = _signed_in(reviewer).post(
+        f"/cases/{case.pk}/block/", {"entity_type": entity_type}
+    )
+
+    assert response.status_code == 403
+    assert f"Only a lead may put a whole {entity_type}" in response.content.decode()
+    assert not ListEntry.objects.exists()
+
+
+def test_a_lead_may_block_the_seller_from_the_case_page(lead, make_case):
+    case = make_case(seller_id="seller-big")
+
+    response = _signed_in(lead).post(
+        f"/cases/{case.pk}/block/", {"entity_type": "seller"}
+    )
+
+    assert response.status_code == 302
+    entry = ListEntry.objects.get()
+    assert (entry.entity_type, entry.value) == ("seller", "seller-big")
+
+
+@pytest.mark.parametrize("entity_type", ["", "colour", "\x00", "card\n", "²"])
+def test_an_unknown_entity_type_is_a_400_with_a_message(
+    reviewer, make_case, entity_type
+):
+    case = make_case()
+
+    response = _signed_in(reviewer).post(
+        f"/cases/{case.pk}/block/", {"entity_type": entity_type}
+    )
+
+    assert response.status_code == 400
+    assert "One of card, email, device, ip." in response.content.decode()
+    assert not ListEntry.objects.exists()
+
+
+def test_a_reviewer_cannot_decide_a_linked_qa_case_from_the_group_form(
+    reviewer, make_case, settings
+):
+    settings.QA_SHARE = 0
+    case = make_case(card_fingerprint="fp-burst")
+    qa = make_case(card_fingerprint="fp-burst", status="qa")
+    client = _signed_in(reviewer)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    client.post(
+        f"/cases/{case.pk}/group/",
+        {"cases": [qa.pk], "value": "legitimate", "reasons": ["other"]},
+    )
+
+    qa.refresh_from_db()
+    assert f'aria-label="case {qa.pk}"' not in page
+    assert (qa.status, qa.labels.count()) == ("qa", 0)
