@@ -111,12 +111,13 @@ class ListEntryListCreateApi(APIView):
 
 
 def _query(request: Request) -> dict[str, str]:
-    """The list filters given, checked (400 for a value outside its enum)."""
+    """The list filters given, checked: 400 for a value outside its enum or
+    format (an empty one included)."""
     allowed = {
         "kind": set(ListEntry.Kind.values),
         "entity_type": set(ENTITY_FIELDS),
     }
-    params = {k: str(v) for k, v in request.query_params.items() if v != ""}
+    params = {k: str(v) for k, v in request.query_params.items()}
     errors = {
         name: [f"One of {sorted(values)}."]
         for name, values in allowed.items()
@@ -125,8 +126,9 @@ def _query(request: Request) -> dict[str, str]:
     unknown = set(request.query_params) - {"kind", "entity_type", "value", "after"}
     if unknown:
         errors["non_field_errors"] = [f"Unknown parameters: {sorted(unknown)}."]
-    if any("\x00" in v for v in params.values()):
-        errors["value"] = ["No NUL characters."]
+    for name, value in params.items():
+        if "\x00" in value:
+            errors.setdefault(name, ["No NUL characters."])
     if "after" in params and not AFTER.fullmatch(params["after"]):
         errors["after"] = [f"An entry id: 0 to {AFTER_MAX} in ASCII digits."]
     if errors:

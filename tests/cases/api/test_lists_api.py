@@ -113,7 +113,18 @@ def test_after_pages_by_entry_id(api):
 
 
 LIST_PARAMETERS = ("kind", "entity_type", "value", "after")
-HOSTILE = ["--5", "²", "\x00", "9" * 5000, "1e999999", "NaN", "-1", "'; --", "x" * 300]
+HOSTILE = [
+    "",
+    "--5",
+    "²",
+    "\x00",
+    "9" * 5000,
+    "1e999999",
+    "NaN",
+    "-1",
+    "'; --",
+    "x" * 300,
+]
 
 
 @pytest.mark.parametrize("name", LIST_PARAMETERS)
@@ -123,3 +134,11 @@ def test_no_value_of_a_list_parameter_answers_5xx(api, name):
     }
 
     assert {v: s for v, s in statuses.items() if s not in (200, 400)} == {}
+
+
+@pytest.mark.parametrize("name", ["kind", "entity_type", "after"])
+def test_an_empty_filter_is_a_400_not_no_filter(api, name):
+    response = api.get("/api/v1/lists/", {name: ""})
+
+    assert response.status_code == 400
+    assert name in response.json()["extra"]["fields"]
