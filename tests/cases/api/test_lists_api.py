@@ -142,3 +142,7 @@ def test_an_empty_filter_is_a_400_not_no_filter(api, name):
 
     assert response.status_code == 400
     assert name in response.json()["extra"]["fields"]
+
+
+def test_deleting_an_id_beyond_any_column_is_a_404(api):
+    assert api.delete(f"/api/v1/lists/{'9' * 30}/").status_code == 404

@@ -182,3 +182,15 @@ def test_a_reviewer_cannot_decide_a_linked_qa_case_from_the_group_form(
     qa.refresh_from_db()
     assert f'aria-label="case {qa.pk}"' not in page
     assert (qa.status, qa.labels.count()) == ("qa", 0)
+
+
+@pytest.mark.parametrize(
+    "url", ["/rules/{n}/", "/cases/{n}/block/", "/cases/{n}/group/"]
+)
+def test_an_id_beyond_any_column_is_a_404(lead, url):
+    client = _signed_in(lead)
+    path = url.format(n="9" * 30)
+
+    response = client.get(path) if url == "/rules/{n}/" else client.post(path)
+
+    assert response.status_code == 404
