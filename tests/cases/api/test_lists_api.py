@@ -4,6 +4,7 @@ import pytest
 
 from rules.models import ListEntry
 from tests.factories import OrderFactory, TenantFactory
+from tests.rules.test_language import nested_comprehensions
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,15 @@ def test_backtest_endpoint_says_where_the_error_is(api):
 
     assert response.status_code == 400
     assert "column 9" in str(response.json())
+
+
+def test_backtest_endpoint_refuses_nested_comprehensions_with_the_position(api):
+    response = api.post(
+        "/api/v1/rules/backtest/",
+        {"expression": nested_comprehensions(8)},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "inside another comprehension" in str(response.json())
+    assert "Line 1, column 71:" in str(response.json())
