@@ -259,9 +259,10 @@ def _check_cost(expression: str) -> None:
         elif text == "," and top.opener in "[{":
             top.new_item = True
             top.chain = False
-        elif text in _OPERATORS or text == "in":
-            if not (text == "?" and previous in ".["):
-                top.chain = False
+        elif (text in _OPERATORS or text == "in") and not (
+            text == "?" and previous in ".["  # optional selection: a.?b, a[?b]
+        ):
+            top.chain = False
         previous = text
 
 
