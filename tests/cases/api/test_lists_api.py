@@ -2,6 +2,7 @@
 
 import pytest
 
+from cases.services import backtest
 from rules.models import ListEntry
 from tests.factories import OrderFactory, TenantFactory
 from tests.rules.test_language import nested_comprehensions
@@ -88,3 +89,15 @@ def test_backtest_endpoint_refuses_nested_comprehensions_with_the_position(api):
     assert response.status_code == 400
     assert "inside another comprehension" in str(response.json())
     assert "Line 1, column 71:" in str(response.json())
+
+
+def test_backtest_endpoint_stops_a_rule_past_its_time_budget(api, monkeypatch):
+    monkeypatch.setattr(backtest, "EVALUATE_SECONDS", -1.0)  # already past
+    OrderFactory(amount="900.00")
+
+    response = api.post(
+        "/api/v1/rules/backtest/", {"expression": "amount > 500.0"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "The backtest was stopped after" in str(response.json())
