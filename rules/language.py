@@ -35,6 +35,7 @@ MAX_EXPRESSION = 2000
 # of nesting ran for minutes. At most one level, and literals kept small (a
 # longer list of values belongs on the block or allow list).
 MAX_LITERAL_ITEMS = 100
+MAX_ITEMS_IN_COMPREHENSION = 20
 MACROS = frozenset(["all", "exists", "exists_one", "map", "filter"])
 ENTITY_TYPES = ("card", "email", "device", "ip", "customer", "seller")
 # Order field → CEL type, in the API's names.
@@ -212,9 +213,11 @@ _OPERATORS = frozenset("+-*/%<>=!&|?:,")
 def _check_cost(expression: str) -> None:
     """Refuse what could make one evaluation expensive (see MACROS): a
     comprehension inside another's arguments or range, a literal of more than
-    MAX_LITERAL_ITEMS. Runs on an expression that parses."""
+    MAX_LITERAL_ITEMS, more than MAX_ITEMS_IN_COMPREHENSION literal items in
+    a comprehension's arguments. Runs on an expression that parses."""
     stack = [_Group("", 0)]
     previous = ""  # the previous significant token
+    built = 0  # literal items inside comprehensions
     at = 0
     while at < len(expression):
         token = _TOKEN.match(expression, at)
@@ -233,6 +236,15 @@ def _check_cost(expression: str) -> None:
                     f"A list or map literal has at most {MAX_LITERAL_ITEMS} items "
                     "(put longer lists of values on the block or allow list).",
                 )
+            if any(g.comprehension for g in stack):
+                built += 1  # built again for every item of the range
+                if built > MAX_ITEMS_IN_COMPREHENSION:
+                    raise _error(
+                        *_line_column(expression, top.offset),
+                        f"At most {MAX_ITEMS_IN_COMPREHENSION} list or map items "
+                        "inside a comprehension (all, exists, exists_one, map, "
+                        "filter).",
+                    )
         if kind == "string":
             at = _string_end(expression, at, text)
         elif kind == "ident" and text in MACROS and previous == ".":

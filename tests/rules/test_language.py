@@ -117,3 +117,12 @@ def test_a_list_literal_is_capped():
     values = ", ".join(["'x'"] * 101)
 
     assert "at most 100 items" in _message(f"card_bin in [{values}]")
+
+
+def test_lists_built_inside_a_comprehension_are_capped():
+    values = ", ".join(["'x'"] * 21)
+
+    before = f"{DIGITS}.exists(v, card_bin in "
+    message = _message(f"{before}[{values}])")
+
+    assert message.startswith(f"Line 1, column {len(before) + 1}: At most 20 list")
