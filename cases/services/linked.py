@@ -114,8 +114,11 @@ def orders_linked_rescore(
         return LinkedRescore(0, 0, 0)
     with transaction.atomic():
         # Two labels' tasks (a group decision enqueues one per case) may share
-        # orders: lock them in one order, then decide what is left to do.
-        locked = Order.objects.select_for_update().filter(
+        # orders: lock them in one order, then decide what is left to do. No
+        # key update: a reviewer deciding one of these cases (case locked, then
+        # a Label inserted, which key-shares the order) is not blocked by it,
+        # so the two cannot deadlock.
+        locked = Order.objects.select_for_update(no_key=True).filter(
             pk__in=[o.pk for o in candidates]
         )
         list(locked.order_by("pk").values_list("pk", flat=True))
