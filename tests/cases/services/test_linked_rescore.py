@@ -1,6 +1,10 @@
 """Same-day feedback: a fraud label re-scores the open orders linked to it."""
 
+import contextlib
+import threading
+
 import pytest
+from django.db import connection
 
 from cases.models import Case, Order
 from cases.schemas import OutcomeIn
@@ -13,7 +17,7 @@ from cases.services.rules import list_entry_add, rule_create
 from cases.services.scoring import orders_decide, orders_score
 from models_ml.models import Score
 from models_ml.policy import decision_policy
-from tests.factories import CaseFactory, OrderFactory, TenantFactory
+from tests.factories import CaseFactory, LabelFactory, OrderFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +202,44 @@ def test_opening_a_case_for_an_order_that_has_one_is_skipped(active_version):
 
     assert cases_open([opening, opening]) == {}
     assert Case.objects.filter(order=case.order).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_labels_rescoring_one_order_at_once_open_one_case(
+    champion, settings, monkeypatch
+):
+    """Two tasks reach case opening together when nothing serialises them;
+    with the orders locked the second waits (the first gives up waiting for
+    it after a few seconds) and then re-prioritises the first one's case."""
+    settings.RISK_REVIEW_THRESHOLD = 0.0
+    champion(TenantFactory())
+    labels = [LabelFactory(order=OrderFactory(**CARD)).pk for _ in range(2)]
+    order = _decided(**CARD)
+    together = threading.Barrier(2, timeout=3)
+    real = linked_module.openings_for_review
+    errors: list[BaseException] = []
+
+    def meet_then_open(scores, policy=None):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait()
+        return real(scores, policy)
+
+    def rescore(label_id: int) -> None:
+        try:
+            orders_linked_rescore(label_id)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(linked_module, "openings_for_review", meet_then_open)
+    threads = [threading.Thread(target=rescore, args=(pk,)) for pk in labels]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Case.objects.filter(order=order).count() == 1
+    causes = Score.objects.filter(order=order, cause_label__isnull=False)
+    assert sorted(causes.values_list("cause_label_id", flat=True)) == sorted(labels)
