@@ -33,6 +33,7 @@ from cases.services.opening import (
     score_priority,
 )
 from cases.services.scoring import orders_decide
+from cases.services.webhooks import order_decision_changed_emit
 from models_ml.feature_state import features_online
 from models_ml.features import FEATURE_NAMES
 from models_ml.models import Score
@@ -133,7 +134,7 @@ def orders_linked_rescore(
         features = _features_with_labels_as_of(orders, label.known_at + _AFTER_LABEL)
         explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
         scores = orders_decide(orders, policy, explain, features=features)
-        before = _latest_probabilities(orders)
+        before = _latest_scores(orders)
         cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
         for score in scores:
             score.cause_label = label
@@ -149,8 +150,13 @@ def orders_linked_rescore(
                 case.probability = score.probability
                 case.top_reason = case_top_reason(score)
                 changed.append(case)
+            was = before.get(score.order.pk, (None, None))[1]
+            order_decision_changed_emit(score, was)
         Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
-    raised = sum((s.probability or 0) > (before.get(s.order.pk) or 0) for s in scores)
+    raised = sum(
+        (s.probability or 0) > (before.get(s.order.pk, (None, None))[0] or 0)
+        for s in scores
+    )
     return LinkedRescore(len(scores), raised, len(opened))
 
 
@@ -165,6 +171,9 @@ def _features_with_labels_as_of(orders: list[Order], as_of: datetime) -> pd.Data
     return features
 
 
-def _latest_probabilities(orders: list[Order]) -> dict[int, float | None]:
+def _latest_scores(orders: list[Order]) -> dict[int, tuple[float | None, str]]:
+    """Each order's latest probability and decision, before this re-scoring."""
     rows = Score.objects.filter(order__in=orders).latest_per_order()
-    return dict(rows.values_list("order_id", "probability"))
+    return {
+        o: (p, d) for o, p, d in rows.values_list("order_id", "probability", "decision")
+    }

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from cases.models import Case, Order
+from cases.models import Case, Order, WebhookDelivery
 from cases.schemas import OutcomeIn
 from cases.selectors_links import score_risk_cause
 from cases.services import linked as linked_module
@@ -15,6 +15,7 @@ from cases.services.opening import CaseOpening, cases_open
 from cases.services.outcomes import outcome_record
 from cases.services.rules import list_entry_add, rule_create
 from cases.services.scoring import orders_decide, orders_score
+from cases.services.webhooks import webhook_endpoint_create
 from models_ml.models import Score
 from models_ml.policy import decision_policy
 from tests.factories import CaseFactory, LabelFactory, OrderFactory, TenantFactory
@@ -243,3 +244,42 @@ def test_two_labels_rescoring_one_order_at_once_open_one_case(
     assert Case.objects.filter(order=order).count() == 1
     causes = Score.objects.filter(order=order, cause_label__isnull=False)
     assert sorted(causes.values_list("cause_label_id", flat=True)) == sorted(labels)
+
+
+def _subscribe(order: Order) -> None:
+    webhook_endpoint_create(
+        order.client, "http://127.0.0.1:9/h", ["order.decision_changed"], actor="t"
+    )
+
+
+def test_a_linked_rescore_that_changes_the_decision_queues_an_event(
+    active_version, settings
+):
+    settings.RISK_REVIEW_THRESHOLD = settings.RISK_DECLINE_THRESHOLD = 1.0
+    source = OrderFactory(**CARD, amount=900)
+    order = _decided(**CARD)
+    assert _latest(order).decision == "approve"
+    _subscribe(order)
+    _list("block")  # the re-scoring declines it
+
+    orders_linked_rescore(_fraud_label(source).pk)
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event_type == "order.decision_changed"
+    data = delivery.payload["data"]
+    assert (data["previous_decision"], data["decision"]) == ("approve", "decline")
+    assert data["order_id"] == order.order_id
+
+
+def test_a_linked_rescore_that_keeps_the_decision_queues_no_event(
+    active_version, settings
+):
+    settings.RISK_REVIEW_THRESHOLD = settings.RISK_DECLINE_THRESHOLD = 1.0
+    source = OrderFactory(**CARD, amount=900)
+    order = _decided(**CARD)
+    _subscribe(order)
+
+    assert orders_linked_rescore(_fraud_label(source).pk).scored == 1
+
+    assert _latest(order).decision == "approve"
+    assert not WebhookDelivery.objects.exists()
