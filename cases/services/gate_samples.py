@@ -49,7 +49,7 @@ def gate_sample(
     a = (_frauds(audit, data), len(audit.order_ids))
     counts = f"audit {a[1]} cases, {a[0]} frauds"
     if matured is None:
-        why = f"{counts}; no matured window fully labelled"
+        why = f"audit: no fully labelled matured window ({counts})"
         return replace(audit, why=why)
     m = (_frauds(matured, data), len(matured.order_ids))
     counts += f"; matured window {m[1]} cases, {m[0]} frauds"
