@@ -40,6 +40,7 @@ class GateSample:
     order_ids: np.ndarray
     weights: np.ndarray
     source: str  # "audit" or "matured"
+    why: str = ""  # why this sample was chosen, shown with the verdict
 
     def __post_init__(self) -> None:
         if len(self.order_ids) != len(self.weights):
@@ -136,6 +137,7 @@ def gate_compare(
     w = np.asarray(sample.weights, dtype=float)
     details: dict[str, Any] = {
         "source": sample.source,
+        "selection": sample.why,
         "cases": len(y),
         "frauds": int(y.sum()),
         "population": round(float(w.sum()), 1),

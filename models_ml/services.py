@@ -322,6 +322,7 @@ def _gate_run(
         order_ids=ids,
         weights=np.array([weight_of[int(i)] for i in ids], dtype=float),
         source=sample.source,
+        why=sample.why,
     )
     rows = data.features[holdout].to_numpy(dtype=float)
     ours = model.predict_proba(rows)[:, 1] if len(rows) else np.zeros(0)

@@ -175,6 +175,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cases.api.openapi.add_error_responses",
     ],
+    # One name per choice set: list kinds and the kinds of a decision's rule reasons.
+    "ENUM_NAME_OVERRIDES": {
+        "ListKindEnum": ["block", "allow"],
+        "RuleReasonKindEnum": ["rule", "list"],
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SERVE_AUTHENTICATION": [
         "cases.api.authentication.ApiTokenAuthentication",

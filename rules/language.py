@@ -30,6 +30,13 @@ from django.core.exceptions import ValidationError
 from models_ml.features import FEATURE_NAMES
 
 MAX_EXPRESSION = 2000
+# A comprehension's cost is its range's size times its body's: one nested in
+# another (or ranging over another's result) multiplies, and 2000 characters
+# of nesting ran for minutes. At most one level, and literals kept small (a
+# longer list of values belongs on the block or allow list).
+MAX_LITERAL_ITEMS = 100
+MAX_ITEMS_IN_COMPREHENSION = 20
+MACROS = frozenset(["all", "exists", "exists_one", "map", "filter"])
 ENTITY_TYPES = ("card", "email", "device", "ip", "customer", "seller")
 # Order field → CEL type, in the API's names.
 ORDER_VARIABLES: dict[str, str] = {
@@ -122,7 +129,10 @@ class Compiled:
 
 def _position(source: str, name: str) -> tuple[int, int]:
     match = re.search(rf"\b{re.escape(name)}\b", source)
-    offset = match.start() if match else 0
+    return _line_column(source, match.start() if match else 0)
+
+
+def _line_column(source: str, offset: int) -> tuple[int, int]:
     line = source.count("\n", 0, offset) + 1
     column = offset - (source.rfind("\n", 0, offset) + 1) + 1
     return line, column
@@ -163,6 +173,7 @@ def rule_compile(expression: str) -> Compiled:
         if found:
             raise _error(int(found[1]), int(found[2]), found[3]) from None
         raise _error(1, 1, str(exc).splitlines()[0]) from None
+    _check_cost(expression)
     for name in sorted(compiled.variables - VARIABLES):
         raise _error(*_position(expression, name), f"Unknown variable '{name}'.")
     for name in compiled.program.functions():
@@ -175,6 +186,108 @@ def rule_compile(expression: str) -> Compiled:
             if not exc.missing_key:  # attributes differ from order to order
                 raise _error(1, 1, f"Type error: {exc}") from None
     return compiled
+
+
+@dataclass
+class _Group:
+    opener: str
+    offset: int
+    comprehension: bool = False
+    items: int = 0
+    new_item: bool = True
+    has_comprehension: bool = False  # somewhere inside
+    chain: bool = False  # the operand being read holds a comprehension
+
+
+_TOKEN = re.compile(
+    r"""(?P<space>\s+|//[^\n]*)"""
+    r"""|(?P<string>(?:[rRbB]{1,2})?(?:'{3}|"{3}|'|"))"""
+    r"""|(?P<ident>[A-Za-z_]\w*)"""
+    r"""|(?P<number>[0-9][\w.]*(?:[eE][+-]?\d+)?)"""
+    r"""|(?P<other>.)""",
+    re.DOTALL,
+)
+_OPERATORS = frozenset("+-*/%<>=!&|?:,")
+
+
+def _check_cost(expression: str) -> None:
+    """Refuse what could make one evaluation expensive (see MACROS): a
+    comprehension inside another's arguments or range, a literal of more than
+    MAX_LITERAL_ITEMS, more than MAX_ITEMS_IN_COMPREHENSION literal items in
+    a comprehension's arguments. Runs on an expression that parses."""
+    stack = [_Group("", 0)]
+    previous = ""  # the previous significant token
+    built = 0  # literal items inside comprehensions
+    at = 0
+    while at < len(expression):
+        token = _TOKEN.match(expression, at)
+        assert token is not None
+        kind, text, start = token.lastgroup, token.group(), at
+        at = token.end()
+        if kind == "space":
+            continue
+        top = stack[-1]
+        if top.opener in "[{" and top.new_item and text not in ",]}":
+            top.items += 1
+            top.new_item = False
+            if top.items > MAX_LITERAL_ITEMS:
+                raise _error(
+                    *_line_column(expression, top.offset),
+                    f"A list or map literal has at most {MAX_LITERAL_ITEMS} items "
+                    "(put longer lists of values on the block or allow list).",
+                )
+            if any(g.comprehension for g in stack):
+                built += 1  # built again for every item of the range
+                if built > MAX_ITEMS_IN_COMPREHENSION:
+                    raise _error(
+                        *_line_column(expression, top.offset),
+                        f"At most {MAX_ITEMS_IN_COMPREHENSION} list or map items "
+                        "inside a comprehension (all, exists, exists_one, map, "
+                        "filter).",
+                    )
+        if kind == "string":
+            at = _string_end(expression, at, text)
+        elif kind == "ident" and text in MACROS and previous == ".":
+            rest = expression[at:].lstrip()
+            if rest.startswith("("):
+                if top.chain or any(g.comprehension for g in stack):
+                    raise _error(
+                        *_line_column(expression, start),
+                        f"'{text}' inside another comprehension (all, exists, "
+                        "exists_one, map, filter) or over its result: at most "
+                        "one level.",
+                    )
+                at = at + len(expression[at:]) - len(rest) + 1
+                stack.append(_Group("(", start, comprehension=True))
+                for group in stack:
+                    group.has_comprehension = True
+                previous = "("
+                continue
+        elif text in "([{":
+            stack.append(_Group(text, start))
+        elif text in ")]}" and len(stack) > 1:
+            closed = stack.pop()
+            stack[-1].chain |= closed.has_comprehension
+        elif text == "," and top.opener in "[{":
+            top.new_item = True
+            top.chain = False
+        elif (text in _OPERATORS or text == "in") and not (
+            text == "?" and previous in ".["  # optional selection: a.?b, a[?b]
+        ):
+            top.chain = False
+        previous = text
+
+
+def _string_end(expression: str, at: int, opening: str) -> int:
+    """The offset after the string literal whose opening (prefix and quote)
+    ends at `at`."""
+    quote = opening.lstrip("rRbB")
+    raw = "r" in opening.lower()[: len(opening) - len(quote)]
+    while at < len(expression):
+        if expression.startswith(quote, at):
+            return at + len(quote)
+        at += 2 if expression[at] == "\\" and not raw else 1
+    return at
 
 
 def rule_evaluate(compiled: Compiled, context: Mapping[str, Any]) -> bool:

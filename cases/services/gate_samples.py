@@ -3,16 +3,21 @@
 The review side knows how each order came to be labelled, so it picks the
 gate's sample (`models_ml.gate` explains why these two are unbiased):
 
-1. the tenant's labelled **audit** cases, weighted by 1/π (the inclusion
-   probability the queue mix recorded);
-2. failing enough of those, a **matured** window: the newest
-   GATE_MATURED_WINDOW_DAYS of order time ending RISK_MATURITY_DAYS before
-   the tenant's newest order, used only when nearly all of its orders have a
-   truth (then the labelled orders are the population, weight 1).
+- the tenant's labelled **audit** cases, weighted by 1/π (the inclusion
+  probability the queue mix recorded);
+- a **matured** window: the newest GATE_MATURED_WINDOW_DAYS of order time
+  ending RISK_MATURITY_DAYS before the tenant's newest order, eligible only
+  when nearly all of its orders have a truth (then the labelled orders are
+  the population, weight 1).
+
+The gate uses the one with more frauds (the AP difference's interval narrows
+with the frauds, not the cases): once a model ranks the queue, few audit cases
+are drawn and decided, while a matured window holds every fraud of a week.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -36,24 +41,25 @@ def gate_policy() -> GatePolicy:
 def gate_sample(
     tenant_id: int, data: TrainingSet, maturity_days: int | None = None
 ) -> GateSample:
-    """The audit sample if it is big enough (cases and frauds), else a fully
-    labelled matured window if that is, else the bigger of the two: the gate
-    then holds, saying how many cases it had."""
-    policy = gate_policy()
+    """The audit sample or the eligible matured window, whichever holds more
+    frauds (on a tie, more cases; then audit), with `why` saying which and
+    why. The gate holds when the chosen one is still too small."""
     audit = audit_sample(tenant_id, data)
-    if _enough(audit, data, policy):
-        return audit
     matured = matured_sample(tenant_id, data, maturity_days)
+    a = (_frauds(audit, data), len(audit.order_ids))
+    counts = f"audit {a[1]} cases, {a[0]} frauds"
     if matured is None:
-        return audit
-    if _enough(matured, data, policy) or len(matured.order_ids) > len(audit.order_ids):
-        return matured
-    return audit
+        why = f"audit: no fully labelled matured window ({counts})"
+        return replace(audit, why=why)
+    m = (_frauds(matured, data), len(matured.order_ids))
+    counts += f"; matured window {m[1]} cases, {m[0]} frauds"
+    if m > a:
+        return replace(matured, why=f"matured window: more frauds ({counts})")
+    return replace(audit, why=f"audit: at least as many frauds ({counts})")
 
 
-def _enough(sample: GateSample, data: TrainingSet, policy: GatePolicy) -> bool:
-    frauds = int(data.target[np.isin(data.order_ids, sample.order_ids)].sum())
-    return len(sample.order_ids) >= policy.min_cases and frauds >= policy.min_frauds
+def _frauds(sample: GateSample, data: TrainingSet) -> int:
+    return int(data.target[np.isin(data.order_ids, sample.order_ids)].sum())
 
 
 def audit_sample(tenant_id: int, data: TrainingSet) -> GateSample:

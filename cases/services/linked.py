@@ -27,17 +27,18 @@ from django.db.models import Max, Q
 
 from cases.models import Case, Label, Order
 from cases.services.opening import (
-    case_priority,
     case_top_reason,
     cases_open,
     openings_for_review,
+    score_priority,
 )
+from cases.services.scoring import orders_decide
+from cases.services.webhooks import order_decision_changed_emit
 from models_ml.feature_state import features_online
 from models_ml.features import FEATURE_NAMES
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.scoring import active_model
-from models_ml.services import scores_compute
 
 # The entities whose label aggregates are features (feature_spec): sharing
 # one of them is what makes a fraud label change another order's score. A
@@ -97,29 +98,47 @@ def orders_linked_rescore(
 ) -> LinkedRescore:
     """Score the orders linked to a fraud label's order again (see the module).
 
-    Idempotent: an order already re-scored for this label is skipped. Nothing
-    happens while the tenant has no model (the cold-start policy queues).
+    Decided as intake decides (`orders_decide`: lists, rules, boosts), with
+    the label aggregates as of the label. Idempotent and safe to run
+    concurrently: the candidate orders are locked (by id) before checking
+    which were already re-scored for this label, and an order that has a
+    case by then is re-prioritised, not given a second one. Nothing happens
+    while the tenant has no model (the cold-start policy queues).
     """
     label = Label.objects.select_related("order").get(pk=label_id)
     policy = policy or decision_policy()
     source = label.order
     if label.value != Label.Value.FRAUD or active_model(source.tenant_id) is None:
         return LinkedRescore(0, 0, 0)
-    done = set(
-        Score.objects.filter(cause_label=label).values_list("order_id", flat=True)
-    )
-    orders = [o for o in linked_candidates(source) if o.pk not in done]
-    if not orders:
+    candidates = linked_candidates(source)
+    if not candidates:
         return LinkedRescore(0, 0, 0)
-    features = _features_with_labels_as_of(orders, label.known_at + _AFTER_LABEL)
-    explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
-    scores = scores_compute(orders, features, policy, explain)
-    before = _latest_probabilities(orders)
-    cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
     with transaction.atomic():
+        # Two labels' tasks (a group decision enqueues one per case) may share
+        # orders: lock them in one order, then decide what is left to do. No
+        # key update: a reviewer deciding one of these cases (case locked, then
+        # a Label inserted, which key-shares the order) is not blocked by it,
+        # so the two cannot deadlock.
+        locked = Order.objects.select_for_update(no_key=True).filter(
+            pk__in=[o.pk for o in candidates]
+        )
+        list(locked.order_by("pk").values_list("pk", flat=True))
+        done = set(
+            Score.objects.filter(cause_label=label, order__in=candidates).values_list(
+                "order_id", flat=True
+            )
+        )
+        orders = [o for o in candidates if o.pk not in done]
+        if not orders:
+            return LinkedRescore(0, 0, 0)
+        features = _features_with_labels_as_of(orders, label.known_at + _AFTER_LABEL)
+        explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
+        scores = orders_decide(orders, policy, explain, features=features)
+        before = _latest_scores(orders)
+        cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
         for score in scores:
             score.cause_label = label
-        Score.objects.bulk_create(scores)
+        Score.objects.bulk_create(scores)  # not scores_save: it drops cause_label
         opened = cases_open(
             openings_for_review([s for s in scores if s.order.pk not in cases], policy)
         )
@@ -127,14 +146,17 @@ def orders_linked_rescore(
         for score in scores:
             case = cases.get(score.order.pk)
             if case is not None and case.status in Case.PENDING:
-                case.priority = case_priority(
-                    score.probability, float(score.order.amount)
-                )
+                case.priority = score_priority(score)
                 case.probability = score.probability
                 case.top_reason = case_top_reason(score)
                 changed.append(case)
+            was = before.get(score.order.pk, (None, None))[1]
+            order_decision_changed_emit(score, was)
         Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
-    raised = sum((s.probability or 0) > (before.get(s.order.pk) or 0) for s in scores)
+    raised = sum(
+        (s.probability or 0) > (before.get(s.order.pk, (None, None))[0] or 0)
+        for s in scores
+    )
     return LinkedRescore(len(scores), raised, len(opened))
 
 
@@ -149,6 +171,9 @@ def _features_with_labels_as_of(orders: list[Order], as_of: datetime) -> pd.Data
     return features
 
 
-def _latest_probabilities(orders: list[Order]) -> dict[int, float | None]:
+def _latest_scores(orders: list[Order]) -> dict[int, tuple[float | None, str]]:
+    """Each order's latest probability and decision, before this re-scoring."""
     rows = Score.objects.filter(order__in=orders).latest_per_order()
-    return dict(rows.values_list("order_id", "probability"))
+    return {
+        o: (p, d) for o, p, d in rows.values_list("order_id", "probability", "decision")
+    }

@@ -33,7 +33,22 @@ class CaseOpening:
 
 def cases_open(openings: Sequence[CaseOpening]) -> dict[int, Case]:
     """Create the cases, each with a `case.opened` audit event, in the caller's
-    transaction. Returns order id → case."""
+    transaction. Returns order id → case, for the cases created: an order that
+    already has a case (one per order) is skipped, as is a second opening for
+    one order. Race-free only where the caller holds the orders' locks (the
+    linked re-scoring does); elsewhere the constraint still refuses."""
+    existing = set(
+        Case.objects.filter(order_id__in=[o.order_id for o in openings]).values_list(
+            "order_id", flat=True
+        )
+        if openings
+        else []
+    )
+    fresh: dict[int, CaseOpening] = {}
+    for opening in openings:
+        if opening.order_id not in existing:
+            fresh.setdefault(opening.order_id, opening)
+    openings = list(fresh.values())
     unknown = [o.order_id for o in openings if o.tenant_id is None]
     tenants = dict(
         Order.objects.filter(pk__in=unknown).values_list("pk", "tenant_id")

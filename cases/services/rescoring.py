@@ -13,11 +13,10 @@ from cases.services.opening import (
     case_top_reason,
     cases_open,
     openings_for_review,
-    rule_reasons,
     score_priority,
 )
 from cases.services.scoring import orders_decide, scores_latest
-from cases.services.webhooks import webhook_events_emit
+from cases.services.webhooks import order_decision_changed_emit
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.scoring import active_model
@@ -103,19 +102,7 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
                 case.probability = score.probability
                 case.top_reason = case_top_reason(score)
                 changed.append(case)
-            was = previous.get(score.order.pk)
-            if was is not None and was != score.decision:
-                webhook_events_emit(
-                    score.order,
-                    "order.decision_changed",
-                    {
-                        "previous_decision": was,
-                        "decision": score.decision,
-                        "risk_score": score.probability,
-                        "model_version": score.model_version_id,
-                        "rule_reasons": rule_reasons(score),
-                    },
-                )
+            order_decision_changed_emit(score, previous.get(score.order.pk))
         Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
     return len(scores)
 

@@ -35,6 +35,7 @@ def orders_decide(
     explain: Callable[[str], bool] | None = None,
     *,
     served: bool = False,
+    features: pd.DataFrame | None = None,
 ) -> list[Score]:
     """The one decision path of intake, re-scoring and the replay: the model's
     score, then the tenant's lists and rules (`rules.engine`: allow list and
@@ -42,8 +43,11 @@ def orders_decide(
     boosts). Unsaved Score rows; `explain(final decision)` picks who gets SHAP
     reasons. Features are read from the tiles (`features_online`) unless
     `served` (re-scoring: the vectors the orders were decided on,
-    `features_served`)."""
-    features = features_served(orders) if served else features_online(orders)
+    `features_served`), or are `features` when given (a FEATURE_NAMES frame,
+    one row per order in order: the linked re-scoring's, label aggregates as
+    of the label)."""
+    if features is None:
+        features = features_served(orders) if served else features_online(orders)
     scores = scores_compute(orders, features, policy)
     scores_rules_apply(scores)
     chosen = [i for i, s in enumerate(scores) if explain and explain(s.decision)]

@@ -29,12 +29,14 @@ from django.utils import timezone
 
 from cases.models import ApiClient, Order, WebhookDelivery, WebhookEndpoint
 from cases.services.audit import audit_record
+from cases.services.opening import rule_reasons
 from cases.services.webhook_http import (
     WebhookUrlRefused,
     webhook_host_allowed,
     webhook_post,
     webhook_url_check,
 )
+from models_ml.models import Score
 
 SIGNATURE_HEADER = "Riskreview-Signature"
 ORDER_WAIT_SECONDS = 5.0
@@ -172,6 +174,25 @@ def webhook_events_emit(
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))
     return ids
+
+
+def order_decision_changed_emit(score: Score, previous: str | None) -> None:
+    """Queue `order.decision_changed` when a new score's decision differs
+    from the order's previous one (None: the order had no score, nothing to
+    report). Call inside the transaction that saves the score."""
+    if previous is None or previous == score.decision:
+        return
+    webhook_events_emit(
+        score.order,
+        "order.decision_changed",
+        {
+            "previous_decision": previous,
+            "decision": score.decision,
+            "risk_score": score.probability,
+            "model_version": score.model_version_id,
+            "rule_reasons": rule_reasons(score),
+        },
+    )
 
 
 def _enqueue(ids: list[int]) -> None:

@@ -77,3 +77,52 @@ def test_a_guarded_rule_on_a_missing_score_does_not_match():
 def test_email_is_compared_in_lower_case():
     compiled = rule_compile("email == 'ana@example.com'")
     assert rule_evaluate(compiled, order_context({"email": "Ana@Example.COM"}, {}, 0))
+
+
+DIGITS = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+
+
+def nested_comprehensions(depth: int) -> str:
+    """e(k+1) = L.all(v_k, e(k) && v_k >= 0): 10^depth evaluations."""
+    expression = "true"
+    for k in range(depth):
+        expression = f"{DIGITS}.all(v{k}, {expression} && v{k} >= 0)"
+    return expression
+
+
+def test_a_comprehension_inside_another_is_refused_where_it_stands():
+    message = _message(nested_comprehensions(8))
+
+    column = len(f"{DIGITS}.all(v7, {DIGITS}.") + 1
+    assert message.startswith(f"Line 1, column {column}: 'all' inside another")
+    assert "at most one level" in message
+
+
+def test_a_comprehension_over_another_ones_result_is_refused():
+    # Each link doubles the lists: exponential without any nesting.
+    message = _message(f"size([{DIGITS}.map(x, [x, x])].map(y, y + y)) > 0")
+
+    assert "'map' inside another comprehension" in message
+
+
+def test_one_level_of_comprehensions_still_checks_and_evaluates():
+    compiled = rule_compile(
+        f"{DIGITS}.all(v, v >= 0) && attributes.exists(k, k == 'a.all(') == false"
+    )
+
+    assert rule_evaluate(compiled, {"attributes": {"b": 1}}) is True
+
+
+def test_a_list_literal_is_capped():
+    values = ", ".join(["'x'"] * 101)
+
+    assert "at most 100 items" in _message(f"card_bin in [{values}]")
+
+
+def test_lists_built_inside_a_comprehension_are_capped():
+    values = ", ".join(["'x'"] * 21)
+
+    before = f"{DIGITS}.exists(v, card_bin in "
+    message = _message(f"{before}[{values}])")
+
+    assert message.startswith(f"Line 1, column {len(before) + 1}: At most 20 list")

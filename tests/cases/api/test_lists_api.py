@@ -2,8 +2,10 @@
 
 import pytest
 
+from cases.services import backtest
 from rules.models import ListEntry
 from tests.factories import OrderFactory, TenantFactory
+from tests.rules.test_language import nested_comprehensions
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,27 @@ def test_an_empty_filter_is_a_400_not_no_filter(api, name):
 
 def test_deleting_an_id_beyond_any_column_is_a_404(api):
     assert api.delete(f"/api/v1/lists/{'9' * 30}/").status_code == 404
+
+
+def test_backtest_endpoint_refuses_nested_comprehensions_with_the_position(api):
+    response = api.post(
+        "/api/v1/rules/backtest/",
+        {"expression": nested_comprehensions(8)},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "inside another comprehension" in str(response.json())
+    assert "Line 1, column 71:" in str(response.json())
+
+
+def test_backtest_endpoint_stops_a_rule_past_its_time_budget(api, monkeypatch):
+    monkeypatch.setattr(backtest, "EVALUATE_SECONDS", -1.0)  # already past
+    OrderFactory(amount="900.00")
+
+    response = api.post(
+        "/api/v1/rules/backtest/", {"expression": "amount > 500.0"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "The backtest was stopped after" in str(response.json())

@@ -11,7 +11,12 @@ from cases.datasets import training_set
 from cases.models import Case, Label, Order
 from cases.schemas import OrderIn
 from cases.services.bulk import import_client, orders_bulk_load
-from cases.services.gate_samples import gate_policy, gate_sample, matured_sample
+from cases.services.gate_samples import (
+    audit_sample,
+    gate_policy,
+    gate_sample,
+    matured_sample,
+)
 from cases.services.training import model_retrain, model_retrain_if_due
 from lab.demo_data import TRUTH_KEYS, generate_orders
 from models_ml.models import ModelVersion
@@ -144,3 +149,57 @@ def test_an_operator_installs_a_first_model_from_history_the_gate_holds(history)
     version = ModelVersion.objects.get(status="active")
     assert version.gate_verdict == "held"
     assert version.promotion_reason.startswith("first model, installed by an operator")
+
+
+def _frauds(data, sample) -> int:
+    return int(data.target[np.isin(data.order_ids, sample.order_ids)].sum())
+
+
+@pytest.mark.django_db
+def test_with_both_samples_the_gate_uses_the_one_with_more_frauds(history, settings):
+    settings.RISK_MATURITY_DAYS = 5  # a fully labelled window exists
+    settings.GATE_MIN_CASES, settings.GATE_MIN_FRAUDS = 100, 3
+    _audit(history, every=10)  # 150 cases: enough on their own
+    data = training_set(history)
+    audit, matured = audit_sample(history, data), matured_sample(history, data)
+    assert matured is not None
+    assert len(audit.order_ids) >= 100 and _frauds(data, audit) >= 3
+    assert _frauds(data, matured) > _frauds(data, audit)
+
+    version = model_retrain(history, params=FAST)
+
+    assert version.gate["source"] == "matured"
+    assert version.gate["frauds"] == _frauds(data, matured)
+    assert version.gate["selection"].startswith("matured window: more frauds")
+    assert f"{_frauds(data, audit)} frauds" in version.gate["selection"]
+
+
+@pytest.mark.django_db
+def test_the_audit_sample_is_kept_when_it_holds_more_frauds(history, settings):
+    settings.RISK_MATURITY_DAYS = 5
+    _audit(history, every=2)  # 750 cases, more than the window's orders
+    data = training_set(history)
+    matured = matured_sample(history, data)
+    assert matured is not None
+
+    sample = gate_sample(history, data)
+
+    assert sample.source == "audit"
+    assert _frauds(data, sample) > _frauds(data, matured)
+    assert sample.why.startswith("audit: at least as many frauds")
+
+
+@pytest.mark.django_db
+def test_too_few_frauds_in_either_sample_still_hold(history, settings):
+    settings.RISK_MATURITY_DAYS = 5
+    settings.GATE_MIN_FRAUDS = 10_000
+    _audit(history, every=2)
+
+    version = model_retrain(history, params=FAST)
+
+    assert version.gate_verdict == "held"
+    assert version.status == ModelVersion.Status.REJECTED
+    assert "the gate needs at least 200 cases and 10000 frauds" in (
+        version.promotion_reason
+    )
+    assert version.gate["selection"]

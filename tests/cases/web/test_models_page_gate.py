@@ -48,3 +48,18 @@ def test_the_gate_verdict_sample_and_intervals_are_shown(lead):
     assert "champion v3: AP 0.520" in html
     assert "ΔAP -0.110 [-0.160, -0.060]" in html
     assert "CP@5%" in html
+
+
+def test_the_page_says_which_sample_the_gate_used_and_why(lead):
+    why = "matured window: more frauds (audit 1296 cases, 11 frauds; ...)"
+    ModelVersion.objects.create(
+        tenant=TenantFactory(),
+        status="active",
+        gate_verdict="promote",
+        gate={**GATE, "source": "matured", "selection": why},
+    )
+    client = Client()
+    client.force_login(lead)
+    html = client.get("/models/").content.decode()
+    assert "412 matured cases" in html
+    assert "sample: matured window: more frauds (audit 1296 cases, 11 frauds" in html

@@ -6,6 +6,7 @@ from django.test import Client
 from cases.models import AuditEvent
 from rules.models import ListEntry, Rule
 from tests.factories import OrderFactory
+from tests.rules.test_language import nested_comprehensions
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,16 @@ def test_a_rule_with_an_error_is_not_saved_and_the_page_says_where(lead):
 
     assert response.status_code == 400
     assert "Line 1, column 17: Syntax error" in response.content.decode()
+    assert not Rule.objects.exists()
+
+
+def test_a_nested_comprehension_is_not_saved_and_the_page_says_where(lead):
+    response = _signed_in(lead).post(
+        "/rules/new/", {**RULE, "expression": nested_comprehensions(6)}
+    )
+
+    assert response.status_code == 400
+    assert "inside another comprehension" in response.content.decode()
     assert not Rule.objects.exists()
 
 

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_matured_labels_are_counted_apart_from_chargebacks():
-    orders = [OrderFactory() for _ in range(3)]
+    orders = [
+        OrderFactory(created_at=BASE_TIME + timedelta(minutes=i)) for i in range(3)
+    ]
     LabelFactory(order=orders[0], source="chargeback")
     labels_mature(now=BASE_TIME + timedelta(days=40), maturity_days=30)
 
