@@ -49,10 +49,17 @@ def test_sql_and_python_agree_on_random_labels():
     rng = np.random.default_rng(5)
     orders = [OrderFactory() for _ in range(40)]
     sources = [s.value for s in Label.Source]
+    matured: set[int] = set()  # at most one matured label per order (a constraint)
     for _ in range(200):
+        order = orders[rng.integers(len(orders))]
+        source = sources[rng.integers(len(sources))]
+        if source == Label.Source.MATURED:
+            if order.pk in matured:
+                continue
+            matured.add(order.pk)
         _label(
-            orders[rng.integers(len(orders))],
-            sources[rng.integers(len(sources))],
+            order,
+            source,
             "fraud" if rng.random() < 0.4 else "legitimate",
             hours=int(rng.integers(6)),  # few distinct times: many ties
         )
