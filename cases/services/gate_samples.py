@@ -6,7 +6,8 @@ gate's sample (`models_ml.gate` explains why these two are unbiased):
 - the tenant's labelled **audit** cases, weighted by 1/π (the inclusion
   probability the queue mix recorded);
 - a **matured** window: the newest GATE_MATURED_WINDOW_DAYS of order time
-  ending RISK_MATURITY_DAYS before the tenant's newest order, eligible only
+  ending RISK_MATURITY_DAYS before the tenant's newest order (or at the newest
+  order the maturity task has matured, if that is earlier), eligible only
   when nearly all of its orders have a truth (then the labelled orders are
   the population, weight 1).
 
@@ -24,7 +25,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Max
 
-from cases.models import Case, Order
+from cases.models import Case, Label, Order
 from models_ml.gate import GatePolicy, GateSample
 from models_ml.training import TrainingSet
 
@@ -95,6 +96,13 @@ def matured_sample(
     if newest is None:
         return None
     end = newest - timedelta(days=days)
+    # The maturity task runs periodically (hourly; daily in the replay): orders
+    # after the newest one it has matured are not decided yet, not unlabelled.
+    frontier = Label.objects.filter(
+        order__tenant_id=tenant_id, source=Label.Source.MATURED
+    ).aggregate(newest=Max("order__created_at"))["newest"]
+    if frontier is not None:
+        end = min(end, frontier + timedelta(microseconds=1))
     window = orders.filter(
         created_at__gte=end - timedelta(days=GATE_MATURED_WINDOW_DAYS),
         created_at__lt=end,

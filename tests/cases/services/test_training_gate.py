@@ -143,6 +143,24 @@ def test_a_fully_labelled_matured_window_is_a_sample_and_a_gappy_one_is_not(hist
 
 
 @pytest.mark.django_db
+def test_the_matured_window_ends_where_the_maturity_task_has_got_to(history):
+    # Labels as the maturity task writes them, which last ran a day ago: the
+    # newest day before the maturity delay is not matured yet.
+    Label.objects.update(source=Label.Source.MATURED)
+    newest = Order.objects.filter(tenant_id=history).latest("created_at").created_at
+    frontier = newest - timedelta(days=6)
+    Label.objects.filter(order__created_at__gt=frontier).delete()
+
+    sample = matured_sample(history, training_set(history), maturity_days=5)
+
+    assert sample is not None and len(sample.order_ids) > 200
+    times = Order.objects.filter(pk__in=sample.order_ids.tolist()).values_list(
+        "created_at", flat=True
+    )
+    assert max(times) <= frontier
+
+
+@pytest.mark.django_db
 def test_an_operator_installs_a_first_model_from_history_the_gate_holds(history):
     call_command("train_model", stdout=io.StringIO())
 
