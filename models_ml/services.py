@@ -39,6 +39,7 @@ from models_ml.metrics import model_metrics
 from models_ml.models import ModelVersion, Score
 from models_ml.policy import DecisionPolicy
 from models_ml.scoring import (
+    LoadedModel,
     active_model,
     active_model_recheck,
     model_version_load,
@@ -111,13 +112,39 @@ def _tenant_scores(
         )
     if loaded and explain:
         chosen = [j for j, s in enumerate(scores) if explain(s.decision)]
-        if chosen:
-            base, reasons = explanations_compute(
-                loaded.explainer, own[chosen], FEATURE_NAMES, policy.top_reasons
-            )
-            for j, top in zip(chosen, reasons, strict=True):
-                scores[j].base_value, scores[j].contributions = base, top
+        _explain(loaded, [scores[j] for j in chosen], own[chosen], policy.top_reasons)
     return scores
+
+
+def scores_explain(
+    scores: Sequence[Score], features: pd.DataFrame, top_reasons: int
+) -> None:
+    """SHAP reasons for `scores` (in place, one `features` row each) with the
+    model that scored them, without predicting again; a score whose model is
+    no longer the active one keeps none."""
+    rows = features.to_numpy(dtype=float)
+    by_tenant: dict[int, list[int]] = {}
+    for i, score in enumerate(scores):
+        if score.model_version_id is not None:
+            by_tenant.setdefault(score.order.tenant_id, []).append(i)
+    for tenant_id, mine in by_tenant.items():
+        loaded = active_model(tenant_id)
+        if loaded is None:
+            continue
+        same = [i for i in mine if scores[i].model_version_id == loaded.version_id]
+        _explain(loaded, [scores[i] for i in same], rows[same], top_reasons)
+
+
+def _explain(
+    loaded: LoadedModel, scores: Sequence[Score], rows: np.ndarray, top_reasons: int
+) -> None:
+    if not scores:
+        return
+    base, reasons = explanations_compute(
+        loaded.explainer, rows, FEATURE_NAMES, top_reasons
+    )
+    for score, top in zip(scores, reasons, strict=True):
+        score.base_value, score.contributions = base, top
 
 
 def _feature_dicts(rows: np.ndarray) -> list[dict[str, float | None]]:

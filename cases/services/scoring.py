@@ -14,7 +14,7 @@ from models_ml.feature_state import features_online
 from models_ml.features import FEATURE_NAMES, FEATURE_VERSION
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
-from models_ml.services import scores_compute
+from models_ml.services import scores_compute, scores_explain
 from rules.engine import scores_rules_apply
 
 
@@ -51,16 +51,9 @@ def orders_decide(
     scores = scores_compute(orders, features, policy)
     scores_rules_apply(scores)
     chosen = [i for i, s in enumerate(scores) if explain and explain(s.decision)]
-    if chosen:
-        explained = scores_compute(
-            [orders[i] for i in chosen],
-            features.iloc[chosen],
-            policy,
-            explain=lambda _d: True,
-        )
-        for i, fresh in zip(chosen, explained, strict=True):
-            scores[i].base_value = fresh.base_value
-            scores[i].contributions = fresh.contributions
+    scores_explain(
+        [scores[i] for i in chosen], features.iloc[chosen], policy.top_reasons
+    )
     return scores
 
 

@@ -159,3 +159,24 @@ def test_every_change_of_a_rule_is_a_version_and_an_audit_event(db):
         "rule.created",
     ]
     assert Rule.objects.get(pk=rule.pk).version == 2
+
+
+def test_an_order_a_rule_sends_to_review_is_predicted_once_and_explained(
+    api, model_approves, monkeypatch
+):
+    from models_ml.scoring import LoadedModel
+
+    calls = []
+    predict = LoadedModel.predict
+    monkeypatch.setattr(
+        LoadedModel,
+        "predict",
+        lambda self, rows: calls.append(len(rows)) or predict(self, rows),
+    )
+    _rule("amount > 1.0", "review")
+
+    body = _post(api)
+
+    assert body["decision"] == "review"
+    assert body["reasons"]
+    assert calls == [1]
