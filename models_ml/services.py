@@ -501,6 +501,7 @@ _SCORE_COLUMNS = (
     "contributions",
     "model_decision",
     "rule_hits",
+    "cause_label_id",
     "created_at",
 )
 
@@ -533,6 +534,7 @@ def scores_save(scores: list[Score]) -> None:
                     None if s.contributions is None else Jsonb(s.contributions),
                     s.model_decision,
                     Jsonb(s.rule_hits),
+                    s.cause_label_id,
                     now,
                 )
             )

@@ -39,6 +39,7 @@ from models_ml.features import FEATURE_NAMES
 from models_ml.models import Score
 from models_ml.policy import DecisionPolicy, decision_policy
 from models_ml.scoring import active_model
+from models_ml.services import scores_save
 
 # The entities whose label aggregates are features (feature_spec): sharing
 # one of them is what makes a fraud label change another order's score. A
@@ -138,7 +139,7 @@ def orders_linked_rescore(
         cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
         for score in scores:
             score.cause_label = label
-        Score.objects.bulk_create(scores)  # not scores_save: it drops cause_label
+        scores_save(scores)
         opened = cases_open(
             openings_for_review([s for s in scores if s.order.pk not in cases], policy)
         )

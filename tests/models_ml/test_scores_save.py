@@ -31,3 +31,21 @@ def test_many_scores_are_stored_with_their_json_intact():
     assert stored[8].contributions is None
     assert [s.probability for s in stored] == [i / 100 for i in range(60)]
     assert all(s.created_at is not None for s in stored)
+
+
+@pytest.mark.django_db
+def test_many_scores_keep_the_label_that_caused_them():
+    from tests.factories import LabelFactory
+
+    orders = [OrderFactory() for _ in range(60)]
+    label = LabelFactory(order=orders[0], value="fraud")
+    scores = [
+        Score(
+            order=o, probability=0.5, decision="review", features={}, cause_label=label
+        )
+        for o in orders[1:]
+    ]
+
+    scores_save(scores)
+
+    assert set(Score.objects.values_list("cause_label_id", flat=True)) == {label.pk}
