@@ -18,7 +18,7 @@ from cases.api.output import (
     order_fields_output,
     order_result_output,
 )
-from cases.models import Case, Order
+from cases.models import Case, Label, Order
 from cases.schemas import OrderBatchIn, OrderIn, OutcomeIn
 from cases.selectors import case_get_for_client, order_get_for_client, order_labels
 from cases.services.intake import IntakeResult, orders_ingest
@@ -85,7 +85,7 @@ class LabelOut(serializers.Serializer):
     # The label's source; DRF's metaclass moves declared fields off the class,
     # so this does not shadow Field.source at run time as the stubs assume.
     source = serializers.ChoiceField(  # type: ignore[assignment]
-        choices=["reviewer", "chargeback", "merchant", "matured"]
+        choices=Label.Source.values
     )
     reasons = serializers.ListField(child=serializers.CharField())
     note = serializers.CharField(allow_blank=True)
