@@ -27,12 +27,11 @@ from django.db.models import Max, Q
 
 from cases.models import Case, Label, Order
 from cases.services.opening import (
-    case_top_reason,
     cases_open,
+    cases_rescored,
     openings_for_review,
-    score_priority,
 )
-from cases.services.scoring import orders_decide
+from cases.services.scoring import orders_decide, scores_latest
 from cases.services.webhooks import order_decision_changed_emit
 from models_ml.feature_state import features_online
 from models_ml.features import FEATURE_NAMES
@@ -135,7 +134,7 @@ def orders_linked_rescore(
         features = _features_with_labels_as_of(orders, label.known_at + _AFTER_LABEL)
         explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
         scores = orders_decide(orders, policy, explain, features=features)
-        before = _latest_scores(orders)
+        before = scores_latest([o.pk for o in orders], "probability", "decision")
         cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
         for score in scores:
             score.cause_label = label
@@ -143,17 +142,10 @@ def orders_linked_rescore(
         opened = cases_open(
             openings_for_review([s for s in scores if s.order.pk not in cases], policy)
         )
-        changed = []
+        cases_rescored(cases, scores)
         for score in scores:
-            case = cases.get(score.order.pk)
-            if case is not None and case.status in Case.PENDING:
-                case.priority = score_priority(score)
-                case.probability = score.probability
-                case.top_reason = case_top_reason(score)
-                changed.append(case)
             was = before.get(score.order.pk, (None, None))[1]
             order_decision_changed_emit(score, was)
-        Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
     raised = sum(
         (s.probability or 0) > (before.get(s.order.pk, (None, None))[0] or 0)
         for s in scores
@@ -170,11 +162,3 @@ def _features_with_labels_as_of(orders: list[Order], as_of: datetime) -> pd.Data
     labels_now = features_online(later)
     features[_LABEL_FEATURES] = labels_now[_LABEL_FEATURES].to_numpy()
     return features
-
-
-def _latest_scores(orders: list[Order]) -> dict[int, tuple[float | None, str]]:
-    """Each order's latest probability and decision, before this re-scoring."""
-    rows = Score.objects.filter(order__in=orders).latest_per_order()
-    return {
-        o: (p, d) for o, p, d in rows.values_list("order_id", "probability", "decision")
-    }

@@ -142,6 +142,20 @@ def case_top_reason(score: Score) -> str:
     return ""
 
 
+def cases_rescored(cases: dict[int, Case], scores: Sequence[Score]) -> None:
+    """Re-prioritise the pending cases (by order id) from their orders' new
+    scores, in one UPDATE."""
+    changed = []
+    for score in scores:
+        case = cases.get(score.order.pk)
+        if case is not None and case.status in Case.PENDING:
+            case.priority = score_priority(score)
+            case.probability = score.probability
+            case.top_reason = case_top_reason(score)
+            changed.append(case)
+    Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
+
+
 def case_priority(probability: float | None, amount: float) -> float:
     """Expected loss if the order is fraud: probability × amount."""
     return round((1.0 if probability is None else probability) * amount, 4)

@@ -10,10 +10,9 @@ from django.db.models import Max
 
 from cases.models import Case, Order
 from cases.services.opening import (
-    case_top_reason,
     cases_open,
+    cases_rescored,
     openings_for_review,
-    score_priority,
 )
 from cases.services.scoring import orders_decide, scores_latest
 from cases.services.webhooks import order_decision_changed_emit
@@ -94,16 +93,9 @@ def _rescore_batch(ids: list[int], policy: DecisionPolicy) -> int:
     with transaction.atomic():
         scores_save(scores)
         cases_open(openings_for_review([s for s in scores if s.order.pk not in cases]))
-        changed = []
+        cases_rescored(cases, scores)
         for score in scores:
-            case = cases.get(score.order.pk)
-            if case is not None and case.status in Case.PENDING:
-                case.priority = score_priority(score)
-                case.probability = score.probability
-                case.top_reason = case_top_reason(score)
-                changed.append(case)
             order_decision_changed_emit(score, previous.get(score.order.pk))
-        Case.objects.bulk_update(changed, ["priority", "probability", "top_reason"])
     return len(scores)
 
 
