@@ -184,7 +184,11 @@ def model_train(
     comparison is the unbiased gate's instead (`models_ml.gate`): the sample's
     orders are held out of training, both models score them, and the gate's
     verdict (promote, reject, or held for too small a sample) decides; the
-    comparison is kept on the version (`gate`, `gate_verdict`). A held
+    comparison is kept on the version (`gate`, `gate_verdict`). A challenger
+    the gate promotes is fitted again, same estimator and params, on every
+    label including the gate's sample (the newest labelled orders), and that
+    refit is the version's file and what it serves (`training_rows`;
+    `gate.compared_rows` the compared fit's, `gate.refit_rows`). A held
     verdict promotes nothing, unless the tenant has no champion and
     `first_model_if_held` (an operator installing a first model from history).
     """
@@ -285,13 +289,30 @@ def _model_train_locked(
         version.label_counts = data.label_counts
         version.metrics = {"holdout": _clean(challenger), "champion": _clean(champion)}
         gate = None
+        compared_path = None
         if sample is not None:
             gate = _gate_run(model, data, holdout, sample, tenant_id, gate_policy)
             version.gate_verdict = gate.verdict
-            version.gate = _json_safe({**gate.details, "reason": gate.reason})
+            details: dict[str, Any] = {**gate.details, "reason": gate.reason}
+            if gate.verdict == PROMOTE:
+                # The gate's sample is the newest labelled data: the version
+                # passed without it, and serves the same fit on every label.
+                refit = model_fit(
+                    data.features, data.target, params, settings.TRAINING_THREADS
+                )
+                compared_path = path
+                path, digest = artifact_save(
+                    refit, model_dir, f"model-v{version.pk}-refit.skops"
+                )
+                version.artifact_path, version.sha256 = str(path), digest
+                details["compared_rows"] = version.training_rows
+                details["refit_rows"] = version.training_rows = len(data.target)
+            version.gate = _json_safe(details)
         version.training_seconds = time.perf_counter() - started
         version.status = ModelVersion.Status.CANDIDATE
         version.save()
+        if compared_path is not None:
+            compared_path.unlink(missing_ok=True)  # compared, never served
     except Exception as exc:
         version.status = ModelVersion.Status.FAILED
         version.error = f"{type(exc).__name__}: {exc}"

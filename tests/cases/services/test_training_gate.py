@@ -104,6 +104,7 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
     assert challenger.gate_verdict == "reject", challenger.promotion_reason
     assert challenger.status == ModelVersion.Status.REJECTED
     assert challenger.gate["champion"]["ap"] > challenger.gate["challenger"]["ap"]
+    assert "refit_rows" not in challenger.gate  # a rejected one is not refit
     champion.refresh_from_db()
     assert champion.status == ModelVersion.Status.ACTIVE
 
@@ -221,3 +222,44 @@ def test_too_few_frauds_in_either_sample_still_hold(history, settings):
         version.promotion_reason
     )
     assert version.gate["selection"]
+
+
+@pytest.mark.django_db
+def test_a_promoted_version_serves_a_refit_on_every_label_incl_the_gate_sample(
+    history, tmp_path
+):
+    from models_ml.scoring import model_version_load
+    from models_ml.training import model_fit
+
+    _audit(history, every=2)
+    data = training_set(history)
+    held = np.isin(data.order_ids, gate_sample(history, data).order_ids)
+
+    version = model_retrain(history, params=FAST)
+
+    assert version.status == ModelVersion.Status.ACTIVE, version.promotion_reason
+    assert version.training_rows == len(data.target) == version.gate["refit_rows"]
+    assert version.gate["compared_rows"] == int((~held).sum())
+    served = model_version_load(version).predict(data.features.to_numpy(float))
+    everything = model_fit(data.features, data.target, FAST)
+    without = model_fit(data.features[~held], data.target[~held], FAST)
+    rows = data.features.to_numpy(float)
+    assert np.allclose(served, everything.predict_proba(rows)[:, 1])
+    assert not np.allclose(served, without.predict_proba(rows)[:, 1])
+    # Only the served file is kept: the compared fit is not left on disk.
+    assert [p.name for p in tmp_path.glob("*.skops")] == [
+        f"model-v{version.pk}-refit.skops"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_held_or_rejected_challenger_is_not_refit(history):
+    _audit(history, every=100)  # 15 cases: held
+    held = model_retrain(history, params=FAST)
+    data = training_set(history)
+    sample = gate_sample(history, data)
+
+    assert held.gate_verdict == "held"
+    assert held.training_rows == len(data.target) - len(sample.order_ids)
+    assert "refit_rows" not in held.gate
+    assert not held.artifact_path.endswith("-refit.skops")

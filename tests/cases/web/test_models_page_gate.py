@@ -63,3 +63,17 @@ def test_the_page_says_which_sample_the_gate_used_and_why(lead):
     html = client.get("/models/").content.decode()
     assert "412 matured cases" in html
     assert "sample: matured window: more frauds (audit 1296 cases, 11 frauds" in html
+
+
+def test_the_page_says_a_promoted_version_serves_the_refit(lead):
+    ModelVersion.objects.create(
+        tenant=TenantFactory(),
+        status="active",
+        gate_verdict="promote",
+        gate={**GATE, "compared_rows": 1200, "refit_rows": 1500},
+    )
+    client = Client()
+    client.force_login(lead)
+    html = client.get("/models/").content.decode()
+    assert "serves a refit on all 1500 labelled orders" in html
+    assert "compared fit: 1200" in html
