@@ -54,7 +54,11 @@ class LiveConfig:
     k: int = 100
     delay_days: int = 7
     warmup_days: int | None = None
-    retrain_every_days: int = 7
+    # The product trains nightly (RETRAIN_NIGHTLY_HOUR, after the night's
+    # chargebacks and matured labels) and whenever RETRAIN_MIN_NEW_LABELS have
+    # come, which the daily maturity batch always brings: every day, at the
+    # day's start. 7 trains weekly (the earlier replays).
+    retrain_every_days: int = 1
     exploration_share: float = 0.10
     audit_share: float = 0.05
     # None: capacity-driven. After each new model, the probability that would
@@ -94,7 +98,8 @@ def replay_live_run(
     the other orders of that age are confirmed legitimate; the day's orders go
     through intake in time order; the queue mix adds exploration and audit
     cases; reviewers decide the day's k open cases with the highest priority,
-    using the truth, known at the end of the day; then `model_train` runs when
+    using the truth, known at the end of the day. `model_train` runs at the
+    day's start, after the night's labels (the product's nightly point), when
     a retrain is due (every `retrain_every_days`, and every day while no model
     is active). Warm-up orders before `start` are history only: unlabelled,
     unscored and never charged back, so no label is known before `start`.
@@ -183,6 +188,12 @@ class _Loop:
             )
         known = known_compromised(self.client, self.card_field, start)
         watch.lap("labels")
+        before = _active_version()
+        training = self._train_if_due(offset, start)
+        watch.lap("training")
+        if config.review_threshold is None and _active_version() != before:
+            self._threshold_for_capacity(start)
+            watch.lap("threshold")
 
         in_day = (self.live["created_at"] >= start) & (self.live["created_at"] < end)
         rows = self.live[in_day]
@@ -217,11 +228,6 @@ class _Loop:
         )
         watch.lap("reviews")
         final = latest_probabilities(self.client, rows["order_id"].tolist())
-        training = self._train_if_due(offset, start)
-        watch.lap("training")
-        if config.review_threshold is None and _active_version() != model_used:
-            self._threshold_for_capacity(start, end)
-            watch.lap("threshold")
         metrics = self._metrics(rows, intake.probabilities, known, start)
         after = self._metrics(rows, final, known, start, pool=False)
         metrics["cp_at_k_final"] = after.get("cp_at_k")
@@ -248,11 +254,14 @@ class _Loop:
             }
         )
 
-    def _threshold_for_capacity(self, start: datetime, end: datetime) -> None:
+    def _threshold_for_capacity(self, end: datetime) -> None:
         """After a new model: the threshold that would have queued
-        QUEUE_PER_REVIEW × k orders a day over the last week under it."""
+        QUEUE_PER_REVIEW × k orders a day over the last week (before `end`)
+        under it."""
         first = max(midnight(self.config.start), end - timedelta(days=7))
         days = (end - first) // timedelta(days=1)
+        if days < 1:
+            return
         cut = capacity_threshold(
             self.client, first, end, QUEUE_PER_REVIEW * self.config.k * days
         )

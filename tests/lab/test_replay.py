@@ -357,8 +357,11 @@ def test_replay_command_trains_into_its_model_dir_and_rescores_when_asked(
 ):
     replay_models = tmp_path / "replay-models"
 
+    # A fourth day: a model trained at the third day's start has too few labels.
     _replay_three_live_days(
-        tmp_path, "--model-dir", str(replay_models), "--run-tasks", "--no-gate"
+        tmp_path,
+        *("--days", "4", "--model-dir", str(replay_models)),
+        *("--run-tasks", "--no-gate"),
     )
 
     active = ModelVersion.objects.get(status="active")

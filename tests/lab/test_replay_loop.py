@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from cases.models import Case, Label
-from lab.replay import replay_live_run
+from lab.replay import LiveConfig, replay_live_run
 from models_ml.models import ModelVersion
 from tests.lab.test_replay import DAY, LIVE, START, _file
 
@@ -44,3 +44,24 @@ def test_the_product_loop_replays_with_its_own_labels_and_gate(tmp_path, loop_se
     assert "propagated_frauds" in summary
     (week,) = result["weeks"]
     assert {"share_of_perfect", "cp_at_k_final", "propagated_frauds"} <= set(week)
+
+
+@pytest.mark.django_db
+def test_by_default_the_replay_trains_nightly_and_serves_the_day_its_model(
+    tmp_path, loop_settings
+):
+    assert LiveConfig(start=START.date(), days=1).retrain_every_days == 1
+    # Without the gate: on these few days it may hold every challenger.
+    config = replace(LOOP, gate=False, retrain_every_days=LiveConfig.retrain_every_days)
+
+    result = replay_live_run(_file(tmp_path), {}, config)
+
+    days = {d["day"]: d for d in result["days"]}
+    trained = [t for t in result["trainings"] if "version" in t]
+    # Once there is a model, a training every day, at the day's start: a
+    # version promoted that night scores that day's intake.
+    assert [t["day"] for t in result["trainings"]] == list(days)
+    promoted = [t for t in trained if t["status"] == "active"]
+    assert promoted
+    for t in promoted:
+        assert days[t["day"]]["model_version"] == t["version"]

@@ -129,7 +129,13 @@ class Command(BaseCommand):
         live.add_argument("--start", type=date.fromisoformat)
         live.add_argument("--days", type=int)
         live.add_argument("--end", type=date.fromisoformat, help="Last day, included.")
-        live.add_argument("--retrain-every-days", type=int, default=7)
+        live.add_argument(
+            "--retrain-every-days",
+            type=int,
+            default=LiveConfig.retrain_every_days,
+            help="Train every N days at the day's start (default 1: the product's "
+            "nightly training; 7: weekly, as the earlier replays).",
+        )
         live.add_argument(
             "--exploration-share", type=float, default=settings.QUEUE_EXPLORATION_SHARE
         )
