@@ -38,6 +38,7 @@ from lab.replay.world import (
     replay_database_prepare,
     replay_model_train,
     reviews_decide,
+    rule_declined,
 )
 from models_ml.models import ModelVersion
 from models_ml.policy import decision_policy
@@ -228,6 +229,8 @@ class _Loop:
         )
         watch.lap("reviews")
         final = latest_probabilities(self.client, rows["order_id"].tolist())
+        declined = rule_declined(self.client, start, end)
+        watch.lap("rules")
         metrics = self._metrics(rows, intake.probabilities, known, start)
         after = self._metrics(rows, final, known, start, pool=False)
         metrics["cp_at_k_final"] = after.get("cp_at_k")
@@ -244,6 +247,8 @@ class _Loop:
                 "reviewed_frauds": reviews.frauds,
                 "reviewed_by_reason": reviews.by_reason,
                 "propagated_frauds": reviews.propagated_frauds,
+                "rule_declined": len(declined),
+                "rule_frauds": sum(self.truth[o] for o in declined),
                 "chargebacks": chargebacks,
                 "matured": matured,
                 "confirmed_legitimate": confirmed,
@@ -354,6 +359,8 @@ class _Loop:
             },
             "matured": sum(d["matured"] for d in self.days),
             "propagated_frauds": sum(d["propagated_frauds"] for d in self.days),
+            "rule_declined": sum(d["rule_declined"] for d in self.days),
+            "rule_frauds": sum(d["rule_frauds"] for d in self.days),
             "training_seconds": round(
                 sum(t["training_seconds"] or 0.0 for t in trained), 1
             ),
@@ -382,6 +389,8 @@ class _Loop:
                     "p_at_k": mean([d["p_at_k"] for d in scored]),
                     "reviewed_frauds": sum(d["reviewed_frauds"] for d in block),
                     "propagated_frauds": sum(d["propagated_frauds"] for d in block),
+                    "rule_declined": sum(d["rule_declined"] for d in block),
+                    "rule_frauds": sum(d["rule_frauds"] for d in block),
                     "labels": block[-1]["labels"],
                 }
             )

@@ -286,6 +286,26 @@ def latest_probabilities(client: ApiClient, order_ids: Sequence[str]) -> dict:
     return dict(rows)
 
 
+def rule_declined(client: ApiClient, start: datetime, end: datetime) -> list[str]:
+    """The orders of [start, end) whose latest decision is a decline that a
+    rule or block-list entry made (no reviewer saw them)."""
+    rows = (
+        Score.objects.filter(
+            order__client=client,
+            order__created_at__gte=start,
+            order__created_at__lt=end,
+        )
+        .latest_per_order()
+        .filter(decision=Score.Decision.DECLINE)
+        .values_list("order__order_id", "rule_hits")
+    )
+    return [
+        order_id
+        for order_id, hits in rows
+        if any(h.get("decided") and h["action"] == "decline" for h in hits or [])
+    ]
+
+
 def chargebacks_record(
     client: ApiClient, frauds: pd.DataFrame, delay: timedelta
 ) -> int:

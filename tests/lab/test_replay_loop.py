@@ -3,6 +3,7 @@ reviews with same-day propagation, the cold-start policy."""
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from cases.models import Case, Label
@@ -65,3 +66,42 @@ def test_by_default_the_replay_trains_nightly_and_serves_the_day_its_model(
     assert promoted
     for t in promoted:
         assert days[t["day"]]["model_version"] == t["version"]
+
+
+@pytest.mark.django_db
+def test_frauds_declined_by_rules_are_counted_apart_from_reviewers(
+    tmp_path, loop_settings
+):
+    from cases.services.bulk import import_client
+    from cases.services.rules import rule_create
+    from lab.replay.world import REPLAY_CLIENT
+    from models_ml.models import Score
+
+    tenant_id = import_client(REPLAY_CLIENT).tenant_id
+    rule_create(
+        tenant_id,
+        actor="test",
+        owner=None,
+        name="large orders",
+        expression="amount > 150.0",
+        action="decline",
+        state="active",
+    )
+
+    path = _file(tmp_path)
+    truth = pd.read_csv(path).set_index("order_id")["is_fraud"]
+
+    result = replay_live_run(path, {}, LIVE)
+
+    declined = Score.objects.latest_per_order().filter(decision="decline")
+    ids = list(declined.values_list("order__order_id", flat=True))
+    frauds = {i for i in ids if truth[i]}
+    days = result["days"]
+    assert sum(d["rule_declined"] for d in days) == declined.count() > 0
+    assert sum(d["rule_frauds"] for d in days) == len(frauds) > 0
+    assert result["summary"]["rule_frauds"] == len(frauds)
+    assert sum(w["rule_frauds"] for w in result["weeks"]) == len(frauds)
+    # Nobody reviewed them: the reviewers' count does not include them.
+    assert not Label.objects.filter(
+        source="reviewer", order__order_id__in=frauds
+    ).exists()

@@ -54,6 +54,7 @@ _DAY_COLUMNS = [
     ("reviewed", "reviewed", "{}"),
     ("found", "reviewed_frauds", "{}"),
     ("prop", "propagated_frauds", "{}"),
+    ("rules", "rule_frauds", "{}"),
     ("cb", "chargebacks", "{}"),
     ("ok", "confirmed_legitimate", "{}"),
     ("matured", "matured", "{}"),
@@ -318,7 +319,8 @@ class Command(BaseCommand):
                 f"AP {_fmt(week['ap'])}  AUC {_fmt(week['auc'])}  "
                 f"labels {week['labels']}  frauds found by reviewers "
                 f"{week['reviewed_frauds']}, of them after propagation "
-                f"{week.get('propagated_frauds', 0)}"
+                f"{week.get('propagated_frauds', 0)}; declined by rules "
+                f"{week.get('rule_frauds', 0)}"
             )
         summary = result["summary"]
         self.stdout.write(
