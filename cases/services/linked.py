@@ -24,6 +24,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from cases.models import Case, Label, Order
 from cases.services.opening import (
@@ -105,7 +106,9 @@ def orders_linked_rescore(
     case by then is re-prioritised, not given a second one. Nothing happens
     while the tenant has no model (the cold-start policy queues).
     """
-    label = Label.objects.select_related("order").get(pk=label_id)
+    label = Label.objects.select_related("order").filter(pk=label_id).first()
+    if label is None:  # undone before this task ran: nothing to propagate
+        return LinkedRescore(0, 0, 0)
     policy = policy or decision_policy()
     source = label.order
     if label.value != Label.Value.FRAUD or active_model(source.tenant_id) is None:
@@ -119,10 +122,7 @@ def orders_linked_rescore(
         # key update: a reviewer deciding one of these cases (case locked, then
         # a Label inserted, which key-shares the order) is not blocked by it,
         # so the two cannot deadlock.
-        locked = Order.objects.select_for_update(no_key=True).filter(
-            pk__in=[o.pk for o in candidates]
-        )
-        list(locked.order_by("pk").values_list("pk", flat=True))
+        _lock(candidates)
         done = set(
             Score.objects.filter(cause_label=label, order__in=candidates).values_list(
                 "order_id", flat=True
@@ -132,25 +132,74 @@ def orders_linked_rescore(
         if not orders:
             return LinkedRescore(0, 0, 0)
         features = _features_with_labels_as_of(orders, label.known_at + _AFTER_LABEL)
-        explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
-        scores = orders_decide(orders, policy, explain, features=features)
-        before = scores_latest([o.pk for o in orders], "probability", "decision")
-        cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
-        for score in scores:
-            score.cause_label = label
-        scores_save(scores)
-        opened = cases_open(
-            openings_for_review([s for s in scores if s.order.pk not in cases], policy)
-        )
-        cases_rescored(cases, scores)
-        for score in scores:
-            was = before.get(score.order.pk, (None, None))[1]
-            order_decision_changed_emit(score, was)
+        return _decide_again(orders, features, policy, cause=label)
+
+
+def _lock(orders: list[Order]) -> None:
+    """Lock the orders (by id, no key update: see `orders_linked_rescore`)."""
+    locked = Order.objects.select_for_update(no_key=True).filter(
+        pk__in=[o.pk for o in orders]
+    )
+    list(locked.order_by("pk").values_list("pk", flat=True))
+
+
+def _decide_again(
+    orders: list[Order],
+    features: pd.DataFrame,
+    policy: DecisionPolicy,
+    cause: Label | None,
+) -> LinkedRescore:
+    """Decide locked orders again on `features`, save the scores (naming
+    `cause`), open the cases review now asks for, re-prioritise the pending
+    ones and announce changed decisions."""
+    explain = lambda d: d != Score.Decision.APPROVE  # noqa: E731
+    scores = orders_decide(orders, policy, explain, features=features)
+    before = scores_latest([o.pk for o in orders], "probability", "decision")
+    cases = {c.order_id: c for c in Case.objects.filter(order__in=orders)}
+    for score in scores:
+        score.cause_label = cause
+    scores_save(scores)
+    opened = cases_open(
+        openings_for_review([s for s in scores if s.order.pk not in cases], policy)
+    )
+    cases_rescored(cases, scores)
+    for score in scores:
+        was = before.get(score.order.pk, (None, None))[1]
+        order_decision_changed_emit(score, was)
     raised = sum(
         (s.probability or 0) > (before.get(s.order.pk, (None, None))[0] or 0)
         for s in scores
     )
     return LinkedRescore(len(scores), raised, len(opened))
+
+
+def orders_linked_unscore(label: Label, policy: DecisionPolicy | None = None) -> int:
+    """A fraud label is being undone (`case_decision_undo`, in its transaction,
+    after the label left the online feature state): the still undecided
+    orders its linked re-scoring scored are decided again through the one
+    decision path, with the label aggregates as of now, so without it; their
+    pending cases are re-prioritised. Returns how many were scored.
+
+    The linked candidates are locked first, as the linked task locks them, so
+    a re-scoring of this label still running finishes before its scores are
+    looked for; one that starts later finds the label gone.
+    """
+    policy = policy or decision_policy()
+    candidates = linked_candidates(label.order)
+    if not candidates:
+        return 0
+    _lock(candidates)
+    caused = set(
+        Score.objects.filter(cause_label=label, order__in=candidates).values_list(
+            "order_id", flat=True
+        )
+    )
+    orders = [o for o in candidates if o.pk in caused]
+    if not orders or active_model(label.order.tenant_id) is None:
+        return 0
+    now = timezone.now()
+    features = _features_with_labels_as_of(orders, now + _AFTER_LABEL)
+    return _decide_again(orders, features, policy, cause=None).scored
 
 
 def _features_with_labels_as_of(orders: list[Order], as_of: datetime) -> pd.DataFrame:

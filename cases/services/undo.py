@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases.exceptions import InvalidTransition
 from cases.models import AuditEvent, Case, Claim, Label
 from cases.services.audit import audit_record
+from cases.services.linked import orders_linked_unscore
 from cases.services.review import _lease_end, actor_name
 from models_ml.feature_state import labels_withdraw
 
@@ -24,8 +25,11 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
     override). The label is deleted (and taken out of the online feature
     state), the case gets its status from before the
     decision back, and a fresh lease goes to the reviewer; the audit trail
-    keeps both the decision and its undoing. A `case.decided` webhook already
-    sent is superseded by the next decision's. Locks the case row.
+    keeps both the decision and its undoing. A fraud decision's same-day
+    propagation is undone too: the undecided orders its linked re-scoring
+    scored are decided again without it (`orders_linked_unscore`), their
+    cases re-prioritised. A `case.decided` webhook already sent is superseded
+    by the next decision's. Locks the case row.
     """
     label = Label.objects.filter(pk=label_id).first()
     if label is None or label.case_id is None:
@@ -54,6 +58,11 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
         case.decided_at = previous.known_at if previous else None
         case.save(update_fields=["status", "decided_at"])
         labels_withdraw([label])
+        # Its same-day propagation goes with it: the linked orders it
+        # re-scored are decided again without it.
+        rescored = (
+            orders_linked_unscore(label) if label.value == Label.Value.FRAUD else 0
+        )
         label.delete()
         claim = Claim.objects.create(case=case, reviewer=user, expires_at=_lease_end())
         audit_record(
@@ -61,7 +70,11 @@ def case_decision_undo(label_id: int, user: User) -> Claim:
             "case.decision_undone",
             case,
             before=undone,
-            after={"status": case.status, "claim": claim.pk},
+            after={
+                "status": case.status,
+                "claim": claim.pk,
+                "linked_rescored": rescored,
+            },
         )
     return claim
 

@@ -103,3 +103,32 @@ def test_undo_takes_the_label_out_of_the_feature_state(make_case, reviewer, sett
 
 def _label_tiles() -> int:
     return FeatureTile.objects.aggregate(n=Sum("labels"))["n"] or 0
+
+
+def test_undoing_a_fraud_decision_undoes_its_linked_rescores(
+    make_case, reviewer, active_version, settings, django_capture_on_commit_callbacks
+):
+    from models_ml.models import Score
+    from tests.cases.services.test_linked_rescore import CARD, _scored_case
+
+    settings.QA_SHARE = 0
+    case = make_case(**CARD, amount=900)
+    linked = _scored_case(**CARD)
+    before, first = linked.probability, linked.order.scores.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        label = _decide(case, reviewer)
+    raised = linked.order.scores.latest("id")
+    assert raised.cause_label_id == label.pk and raised.probability > before
+
+    case_decision_undo(label.pk, reviewer)
+
+    latest = linked.order.scores.latest("id")
+    assert latest.pk != raised.pk and latest.cause_label_id is None
+    assert latest.probability == pytest.approx(before)
+    assert latest.features == first.features
+    linked.refresh_from_db()
+    assert linked.probability == pytest.approx(before)
+    assert linked.priority == pytest.approx(before * float(linked.order.amount), 1e-3)
+    event = AuditEvent.objects.get(action="case.decision_undone")
+    assert event.after["linked_rescored"] == 1
+    assert not Score.objects.filter(cause_label__isnull=False).exists()

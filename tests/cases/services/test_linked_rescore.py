@@ -283,3 +283,17 @@ def test_a_linked_rescore_that_keeps_the_decision_queues_no_event(
 
     assert _latest(order).decision == "approve"
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_label_undone_before_its_task_ran_rescores_nothing(linked):
+    source, same_card, *_ = linked
+    label = _fraud_label(source)
+    label_id = label.pk
+    label.delete()
+
+    assert orders_linked_rescore(label_id).scored == 0
+    assert (
+        not Score.objects.filter(order=same_card.order)
+        .exclude(cause_label=None)
+        .exists()
+    )
