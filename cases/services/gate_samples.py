@@ -14,6 +14,15 @@ gate's sample (`models_ml.gate` explains why these two are unbiased):
 The gate uses the one with more frauds (the AP difference's interval narrows
 with the frauds, not the cases): once a model ranks the queue, few audit cases
 are drawn and decided, while a matured window holds every fraud of a week.
+
+Both keep only the orders the tenant's champion has not trained on: those
+with no label created before its training began. A promoted version is
+refit on every label, so it has seen every order labelled before it, and a
+comparison on those would favour it in-sample. In a matured window that
+leaves out the orders reviewed before the champion's training (reviewers
+label an order the day it comes, maturity waits RISK_MATURITY_DAYS): the
+comparison is then on the orders the queue did not catch, the same for both
+models.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from django.db.models import Max
 
 from cases.models import Case, Label, Order
 from models_ml.gate import GatePolicy, GateSample
+from models_ml.models import ModelVersion
 from models_ml.training import TrainingSet
 
 GATE_MATURED_WINDOW_DAYS = 7
@@ -45,8 +55,10 @@ def gate_sample(
     """The audit sample or the eligible matured window, whichever holds more
     frauds (on a tie, more cases; then audit), with `why` saying which and
     why. The gate holds when the chosen one is still too small."""
-    audit = audit_sample(tenant_id, data)
+    audit = champion_unseen(tenant_id, audit_sample(tenant_id, data))
     matured = matured_sample(tenant_id, data, maturity_days)
+    if matured is not None:
+        matured = champion_unseen(tenant_id, matured)
     a = (_frauds(audit, data), len(audit.order_ids))
     counts = f"audit {a[1]} cases, {a[0]} frauds"
     if matured is None:
@@ -57,6 +69,32 @@ def gate_sample(
     if m > a:
         return replace(matured, why=f"matured window: more frauds ({counts})")
     return replace(audit, why=f"audit: at least as many frauds ({counts})")
+
+
+def champion_unseen(tenant_id: int, sample: GateSample) -> GateSample:
+    """The sample's orders the tenant's active version cannot have trained on:
+    every label of theirs created after its training began. The whole sample
+    when there is no active version."""
+    champion = ModelVersion.objects.filter(
+        tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
+    ).first()
+    if champion is None or len(sample.order_ids) == 0:
+        return sample
+    labels = Label.objects.filter(order__tenant_id=tenant_id)
+    new = set(
+        labels.filter(created_at__gte=champion.created_at).values_list(
+            "order_id", flat=True
+        )
+    )
+    seen = set(
+        labels.filter(order_id__in=new, created_at__lt=champion.created_at)
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+    keep = np.isin(sample.order_ids, np.fromiter(new - seen, dtype=np.int64))
+    return replace(
+        sample, order_ids=sample.order_ids[keep], weights=sample.weights[keep]
+    )
 
 
 def _frauds(sample: GateSample, data: TrainingSet) -> int:

@@ -77,13 +77,31 @@ def test_too_few_audit_cases_hold_the_first_model_with_the_reason(history):
     assert not ModelVersion.objects.filter(status="active").exists()
 
 
+def _labels_come_later(tenant_id: int, every: int) -> list[Label]:
+    """Take the labels of every `every`-th audit case away; put them back
+    with `_labels_back` (created anew, after whatever trains in between)."""
+    audited = Case.objects.filter(tenant_id=tenant_id, queue_reason="audit")
+    ids = list(audited.order_by("order_id").values_list("order_id", flat=True))
+    later = list(Label.objects.filter(order_id__in=ids[::every]))
+    Label.objects.filter(pk__in=[label.pk for label in later]).delete()
+    return later
+
+
+def _labels_back(labels: list[Label]) -> None:
+    for label in labels:
+        label.pk = label.created_at = None
+    Label.objects.bulk_create(labels)
+
+
 @pytest.mark.django_db
 def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
     _audit(history, every=2)
+    later = _labels_come_later(history, every=2)
     champion = model_retrain(history, params=FAST)
     assert champion.status == ModelVersion.Status.ACTIVE, champion.promotion_reason
     assert champion.gate["source"] == "audit"
-    assert champion.gate["population"] == pytest.approx(750 / AUDIT_PI)
+    assert champion.gate["population"] == pytest.approx(375 / AUDIT_PI)
+    _labels_back(later)
 
     def shuffled():
         data = training_set(history)
@@ -103,10 +121,27 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
 
     assert challenger.gate_verdict == "reject", challenger.promotion_reason
     assert challenger.status == ModelVersion.Status.REJECTED
+    # Compared on the audit cases labelled after the champion was trained.
+    assert challenger.gate["cases"] == len(later)
     assert challenger.gate["champion"]["ap"] > challenger.gate["challenger"]["ap"]
     assert "refit_rows" not in challenger.gate  # a rejected one is not refit
     champion.refresh_from_db()
     assert champion.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_the_gate_does_not_compare_on_orders_the_refit_champion_trained_on(
+    history,
+):
+    _audit(history, every=2)
+    champion = model_retrain(history, params=FAST)
+    assert champion.status == ModelVersion.Status.ACTIVE, champion.promotion_reason
+    assert champion.gate["refit_rows"] == len(training_set(history).target)
+
+    challenger = model_retrain(history, params=FAST, force=True)
+
+    assert challenger.gate_verdict == "held"
+    assert challenger.gate["cases"] == 0  # the champion has seen every label
 
 
 @pytest.mark.django_db
