@@ -57,7 +57,6 @@ def week_misses(raw: pd.DataFrame, train_start: datetime, args) -> list[dict]:
         on = (days == day) & ~np.isin(cards, list(known | detected))
         top, compromised = top_k_cards(cards[on], fraud[on], week.scores[on], args.k)
         detected.update(top[compromised > 0].tolist())
-        kth = float(np.max(week.scores[on][np.isin(cards[on], top)].min(initial=1)))
         fill: Counter[str] = Counter()
         for card in top:
             mine = on & (cards == card)
@@ -65,6 +64,7 @@ def week_misses(raw: pd.DataFrame, train_start: datetime, args) -> list[dict]:
             fill[f"s{best}" if fraud[mine].any() else "genuine"] += 1
         card_scores = pd.Series(week.scores[on]).groupby(cards[on]).max()
         ranks = card_scores.rank(ascending=False, method="first")
+        kth = float(card_scores.nlargest(args.k).min())  # the k-th card's score
         for card in np.unique(cards[on & honest]):
             if card in set(top.tolist()):
                 continue
