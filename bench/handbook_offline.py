@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -32,13 +33,81 @@ from models_ml.training import model_fit
 HISTORY_DAYS = 31 + 7  # the longest window (sawtooth) and the label delay
 
 
-def _week(raw: pd.DataFrame, train_start: datetime, args: argparse.Namespace) -> dict:
+@dataclass
+class Window:
+    """The raw rows a static week reads (history … last test day), its day
+    numbers and `handbook_protocol`'s arguments."""
+
+    rows: pd.DataFrame
+    days: np.ndarray  # integer day numbers
+    in_window: np.ndarray  # from the first training day on
+    training: np.ndarray
+    testing: np.ndarray
+    test_start: datetime
+    protocol: dict
+
+    def protocol_on(self, scores: np.ndarray) -> tuple[dict, list]:
+        """`handbook_protocol` of these transactions under these scores."""
+        w = self.in_window
+        return handbook_protocol(
+            self.days[w],
+            self.rows["CUSTOMER_ID"].astype(str).to_numpy()[w],
+            np.asarray(scores, dtype=float)[w],
+            self.rows["TX_FRAUD"].to_numpy(dtype=int)[w],
+            **self.protocol,
+        )
+
+
+def week_window(
+    raw: pd.DataFrame, train_start: datetime, args: argparse.Namespace
+) -> Window:
     delay = timedelta(days=args.delay_days)
     train_end = train_start + timedelta(days=args.train_days)
     test_start = train_end + delay
     test_end = test_start + timedelta(days=args.test_days)
     first = train_start - timedelta(days=HISTORY_DAYS)
     rows = raw[(raw["TX_DATETIME"] >= first) & (raw["TX_DATETIME"] < test_end)]
+    times = rows["TX_DATETIME"]
+    window = (times >= train_start).to_numpy()
+    days = times.dt.tz_convert(None).to_numpy().astype("datetime64[D]").astype(int)
+    first_test = int(np.datetime64(test_start.date(), "D").astype(int))
+    return Window(
+        rows=rows,
+        days=days,
+        in_window=window,
+        training=((times >= train_start) & (times < train_end)).to_numpy(),
+        testing=(times >= test_start).to_numpy(),
+        test_start=test_start,
+        protocol=dict(
+            first_day=int(days[window].min()),
+            test_days=range(first_test, first_test + args.test_days),
+            delay_days=args.delay_days,
+            k=args.k,
+        ),
+    )
+
+
+@dataclass
+class Week:
+    """A static week with the model's features and scores."""
+
+    window: Window
+    features: pd.DataFrame
+    scores: np.ndarray  # 0 outside the test week
+    features_s: float
+    fit_s: float
+
+
+def week_scores(
+    raw: pd.DataFrame,
+    train_start: datetime,
+    args: argparse.Namespace,
+    params: dict | None = None,
+) -> Week:
+    """Features and the fitted model's test-week scores (0 elsewhere)."""
+    win = week_window(raw, train_start, args)
+    delay = timedelta(days=args.delay_days)
+    rows, test_start = win.rows, win.test_start
     times = rows["TX_DATETIME"]
     customers = rows["CUSTOMER_ID"].astype(str).to_numpy()
     terminals = rows["TERMINAL_ID"].astype(str).to_numpy()
@@ -60,48 +129,45 @@ def _week(raw: pd.DataFrame, train_start: datetime, args: argparse.Namespace) ->
     started = time.perf_counter()
     features = build_features(orders[HISTORY_COLUMNS], orders, labels)
     features_s = time.perf_counter() - started
-    training = ((times >= train_start) & (times < train_end)).to_numpy()
+    training, testing = win.training, win.testing
     started = time.perf_counter()
-    model = model_fit(features[training], frauds[training])
+    model = model_fit(features[training], frauds[training], params)
     fit_s = time.perf_counter() - started
     scores = np.zeros(len(rows))
-    testing = (times >= test_start).to_numpy()
     scores[testing] = model.predict_proba(features[testing])[:, 1]
-    window = (times >= train_start).to_numpy()
-    days = times.dt.tz_convert(None).to_numpy().astype("datetime64[D]").astype(int)
-    first_test = int(np.datetime64(test_start.date(), "D").astype(int))
-    protocol = dict(
-        first_day=int(days[window].min()),
-        test_days=range(first_test, first_test + args.test_days),
-        delay_days=args.delay_days,
-        k=args.k,
-    )
-    summary, _ = handbook_protocol(
-        days[window], customers[window], scores[window], frauds[window], **protocol
-    )
-    perfect, _ = handbook_protocol(
-        days[window],
-        customers[window],
-        frauds[window].astype(float),
-        frauds[window],
-        **protocol,
-    )
+    return Week(win, features, scores, features_s, fit_s)
+
+
+def _week(raw: pd.DataFrame, train_start: datetime, args: argparse.Namespace) -> dict:
+    week = week_scores(raw, train_start, args)
+    frauds = week.window.rows["TX_FRAUD"].to_numpy(dtype=int)
+    summary, _ = week.window.protocol_on(week.scores)
+    perfect, _ = week.window.protocol_on(frauds.astype(float))
+    testing = week.window.testing
     return {
         "train_start": f"{train_start:%Y-%m-%d}",
         **{k: round(float(v), 4) for k, v in summary.items()},
         "cp_at_k_perfect": round(float(perfect["cp_at_k"]), 4),
         "auc_all_test": round(
-            float(ranking_metrics(frauds[testing], scores[testing])["auc"]), 4
+            float(ranking_metrics(frauds[testing], week.scores[testing])["auc"]), 4
         ),
-        "orders": len(rows),
-        "training_rows": int(training.sum()),
-        "features_s": round(features_s, 1),
-        "fit_s": round(fit_s, 1),
+        "orders": len(week.window.rows),
+        "training_rows": int(week.window.training.sum()),
+        "features_s": round(week.features_s, 1),
+        "fit_s": round(week.fit_s, 1),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.handbook_offline")
+def read_raw(path: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The file's raw columns (TX_FRAUD_SCENARIO only when asked, never an input)."""
+    columns = ["TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT", "TX_FRAUD"]
+    raw = pd.read_parquet(path, columns=[*columns, *extra])
+    raw["TX_DATETIME"] = raw["TX_DATETIME"].dt.tz_localize("UTC")
+    return raw
+
+
+def parser_with_protocol(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--data", required=True)
     parser.add_argument(
         "--train-start",
@@ -112,12 +178,12 @@ def main() -> None:
     parser.add_argument("--delay-days", type=int, default=7)
     parser.add_argument("--test-days", type=int, default=7)
     parser.add_argument("--k", type=int, default=100)
-    args = parser.parse_args()
-    raw = pd.read_parquet(
-        args.data,
-        columns=["TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT", "TX_FRAUD"],
-    )
-    raw["TX_DATETIME"] = raw["TX_DATETIME"].dt.tz_localize("UTC")
+    return parser
+
+
+def main() -> None:
+    args = parser_with_protocol("python -m bench.handbook_offline").parse_args()
+    raw = read_raw(args.data)
     weeks = []
     for text in args.train_start:
         start = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
