@@ -16,6 +16,12 @@ milliseconds since the epoch. For an order placed at t:
 * it aggregates the order events with S ≤ ts < E, and the label events with
   S ≤ known_ts < E.
 
+A **lagged** window (`Window.lag` > 0, whole days, day hop) ends `lag` before:
+[S', E') with S' = (E − lag − width) rounded down to the day and E' = (E − lag)
+rounded down to the day ("21–30 days ago": width 9 days, lag 21 days). It is
+made of whole day tiles and lies inside the unlagged window of the same start,
+so it reads no tile that the 30-day windows do not read already.
+
 Every S and E lies on a minute, so [S, E) is a union of whole day, hour and
 minute tiles (`tiles.pieces`): the online state needs at most 31 day, 25 hour
 and 60 minute tiles per key, however much history the key has.
@@ -45,7 +51,18 @@ READ_HORIZON = 8 * DAY
 class Window:
     width: int
     hop: int  # the start is rounded down to this
-    words: str
+    words: str  # "30 days"; for a lagged window "21–30 days ago"
+    lag: int = 0  # the window ends this long before E (whole days)
+
+    @property
+    def during(self) -> str:
+        """When the events happened: "in the last 30 days", "21–30 days ago"."""
+        return self.words if self.lag else f"in the last {self.words}"
+
+    @property
+    def over(self) -> str:
+        """What an average covers: "over 30 days", "14–30 days ago"."""
+        return self.words if self.lag else f"over {self.words}"
 
 
 WINDOWS: dict[str, Window] = {
@@ -53,6 +70,11 @@ WINDOWS: dict[str, Window] = {
     "1d": Window(DAY, HOUR, "24 hours"),
     "7d": Window(7 * DAY, DAY, "7 days"),
     "30d": Window(30 * DAY, DAY, "30 days"),
+    # Lagged (issue 12): labels known 21–30 days ago mean a compromise that
+    # started more than 28 days ago (7 days' label delay): likely ended.
+    "21_30d": Window(9 * DAY, DAY, "21–30 days ago", lag=21 * DAY),
+    # A usual amount that a card leaked in the last 14 days does not inflate.
+    "14_30d": Window(16 * DAY, DAY, "14–30 days ago", lag=14 * DAY),
 }
 
 # Keys: an entity is one order column, a pair is two (both must be given).
@@ -93,12 +115,12 @@ class Aggregation:
     suffix: str  # feature name: f"{key}_{suffix}_{window}"
     # value from the window's summed tile fields (arrays or scalars)
     value: Callable[[Mapping[str, Any]], Any]
-    sentence: Callable[[float, str, str], str]  # (value, noun, window words)
-    missing: Callable[[str, str], str]  # (noun, window words), for NaN
+    sentence: Callable[[float, str, Window], str]  # (value, noun, window)
+    missing: Callable[[str, Window], str]  # (noun, window), for NaN
     fields: tuple[str, ...]  # the tile fields `value` reads
 
 
-def _given(noun: str, _words: str) -> str:
+def _given(noun: str, _window: Window) -> str:
     return f"No {noun} given"
 
 
@@ -107,9 +129,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         "orders",
         "orders",
         lambda s: s["n"],
-        lambda v, noun, w: (
-            f"{_plural(v, 'earlier order')} from this {noun} in the last {w}"
-        ),
+        lambda v, noun, w: f"{_plural(v, 'earlier order')} from this {noun} {w.during}",
         _given,
         ("n",),
     ),
@@ -118,8 +138,8 @@ AGGREGATIONS: dict[str, Aggregation] = {
         "mean_amount",
         # Whole cents: exact sums, so online and offline agree to the last bit.
         lambda s: _ratio(s["cents"], s["n"]) / 100,
-        lambda v, noun, w: f"This {noun}'s average order over {w}: {v:,.2f}",
-        lambda noun, w: f"No earlier orders from this {noun} in the last {w}",
+        lambda v, noun, w: f"This {noun}'s average order {w.over}: {v:,.2f}",
+        lambda noun, w: f"No earlier orders from this {noun} {w.during}",
         ("n", "cents"),
     ),
     "seen": Aggregation(
@@ -134,7 +154,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         "orders",
         "new_cards",
         lambda s: s["new_cards"],
-        lambda v, noun, w: f"{_plural(v, 'card')} new to this {noun} in {w}",
+        lambda v, noun, w: f"{_plural(v, 'card')} new to this {noun} in {w.words}",
         _given,
         ("new_cards",),
     ),
@@ -142,9 +162,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         "labels",
         "fraud_labels",
         lambda s: s["frauds"],
-        lambda v, noun, w: (
-            f"{_plural(v, 'fraud')} on this {noun} confirmed in the last {w}"
-        ),
+        lambda v, noun, w: f"{_plural(v, 'fraud')} on this {noun} confirmed {w.during}",
         _given,
         ("frauds",),
     ),
@@ -153,9 +171,9 @@ AGGREGATIONS: dict[str, Aggregation] = {
         "fraud_rate",
         lambda s: _ratio(s["frauds"], s["labels"]),
         lambda v, noun, w: (
-            f"{v:.0%} of this {noun}'s orders labelled in the last {w} were fraud"
+            f"{v:.0%} of this {noun}'s orders labelled {w.during} were fraud"
         ),
-        lambda _noun, w: f"No labelled orders to compare with in the last {w}",
+        lambda _noun, w: f"No labelled orders to compare with {w.during}",
         ("frauds", "labels"),
     ),
 }
@@ -196,11 +214,11 @@ class WindowFeature:
 
     def sentence(self, value: float) -> str:
         agg = AGGREGATIONS[self.aggregation]
-        return agg.sentence(value, _noun(self.key), WINDOWS[self.window].words)
+        return agg.sentence(value, _noun(self.key), WINDOWS[self.window])
 
     def missing_sentence(self) -> str:
         agg = AGGREGATIONS[self.aggregation]
-        return agg.missing(_noun(self.key), WINDOWS[self.window].words)
+        return agg.missing(_noun(self.key), WINDOWS[self.window])
 
 
 def _noun(key: str) -> str:
@@ -216,7 +234,8 @@ LABEL_WINDOWS = ("1d", "7d", "30d")
 
 # In model column order (the order of FEATURE_NAMES must not change: stored
 # models name their columns).
-COUNT_FEATURES = [WindowFeature(e, w, "count") for e in ENTITIES for w in WINDOWS]
+COUNT_WINDOWS = ("1h", "1d", "7d", "30d")
+COUNT_FEATURES = [WindowFeature(e, w, "count") for e in ENTITIES for w in COUNT_WINDOWS]
 MEAN_FEATURES = [
     WindowFeature(e, w, "mean_amount") for e in MEAN_ENTITIES for w in MEAN_WINDOWS
 ]
@@ -230,7 +249,23 @@ LABEL_FEATURES = [
     for w in LABEL_WINDOWS
     for agg in ("fraud_labels", "fraud_rate")
 ]
-WINDOW_FEATURES = [*COUNT_FEATURES, *MEAN_FEATURES, *PAIR_FEATURES, *LABEL_FEATURES]
+# Lagged windows (issue 12), after every older feature.
+LAGGED_MEAN_WINDOWS = ("14_30d",)
+LAGGED_FEATURES = [
+    WindowFeature("seller", "21_30d", "fraud_labels"),
+    *(
+        WindowFeature(e, w, "mean_amount")
+        for e in ("customer", "card")
+        for w in LAGGED_MEAN_WINDOWS
+    ),
+]
+WINDOW_FEATURES = [
+    *COUNT_FEATURES,
+    *MEAN_FEATURES,
+    *PAIR_FEATURES,
+    *LABEL_FEATURES,
+    *LAGGED_FEATURES,
+]
 BY_NAME = {f.name: f for f in WINDOW_FEATURES}
 # "New card on this device": an order's own new_cards value is whether this
 # feature is 0 for it (device and card given).
@@ -265,5 +300,8 @@ def window_bounds(t: Any, window: str) -> tuple[Any, Any]:
     """[S, E) of `window` for order times t (ints or int64 arrays)."""
     spec = WINDOWS[window]
     end = t // TILE * TILE
+    if spec.lag:
+        end = (end - spec.lag) // spec.hop * spec.hop
+        return end - spec.width, end
     start = (end - spec.width) // spec.hop * spec.hop
     return start, end

@@ -26,6 +26,7 @@ from models_ml.feature_spec import (
     KEY_WORDS,
     KEYS,
     LABEL_ENTITIES,
+    LAGGED_MEAN_WINDOWS,
     MEAN_ENTITIES,
     MEAN_WINDOWS,
     NEW_CARD_SOURCE,
@@ -90,6 +91,10 @@ ORDER_FEATURES = [
 RATIO_FEATURES = [
     f"amount_vs_{e}_mean_{w}" for e in RATIO_ENTITIES for w in MEAN_WINDOWS
 ]
+# Against a usual amount that ends 14 days ago (issue 12): the last column.
+LAGGED_RATIO_FEATURES = [
+    f"amount_vs_{e}_mean_{w}" for e in RATIO_ENTITIES for w in LAGGED_MEAN_WINDOWS
+]
 
 
 def _feature_names() -> list[str]:
@@ -98,7 +103,7 @@ def _feature_names() -> list[str]:
         names.append(feature.name)
         if feature.name == f"{MEAN_ENTITIES[-1]}_mean_amount_{MEAN_WINDOWS[-1]}":
             names += RATIO_FEATURES
-    return names
+    return [*names, *LAGGED_RATIO_FEATURES]
 
 
 FEATURE_NAMES: list[str] = _feature_names()
@@ -236,7 +241,7 @@ def build_features(
 
 def features_frame(out: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
     """Order and window features → the FEATURE_NAMES frame (adds the ratios)."""
-    for name in RATIO_FEATURES:
+    for name in [*RATIO_FEATURES, *LAGGED_RATIO_FEATURES]:
         mean = out[name.replace("amount_vs_", "").replace("_mean_", "_mean_amount_")]
         with np.errstate(divide="ignore", invalid="ignore"):
             # Earlier orders that were all free give no usual amount.

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from models_ml.feature_spec import BY_NAME, MEAN_WINDOWS
+from models_ml.feature_spec import BY_NAME, LAGGED_MEAN_WINDOWS, MEAN_WINDOWS, WINDOWS
 from models_ml.features import (
     AMOUNT_STEPS_PER_DOUBLING,
     ENTITY_WORDS,
     RATIO_ENTITIES,
-    WINDOW_WORDS,
 )
 
 
@@ -30,11 +29,11 @@ def _missing(feature: str) -> str:
     """Sentences for features without a value (NaN)."""
     if feature in BY_NAME:
         return BY_NAME[feature].missing_sentence()
-    for window, words in WINDOW_WORDS.items():
+    for name, window in WINDOWS.items():
         for entity in RATIO_ENTITIES:
-            if feature == f"amount_vs_{entity}_mean_{window}":
+            if feature == f"amount_vs_{entity}_mean_{name}":
                 noun = ENTITY_WORDS[entity]
-                return f"No earlier orders from this {noun} in the last {words}"
+                return f"No earlier orders from this {noun} {window.during}"
     if feature == "account_age_days":
         return "Account creation time not given"
     if feature == "amount_log_step":
@@ -74,10 +73,10 @@ def _sentences() -> dict[str, Callable[..., str]]:
     for name, feature in BY_NAME.items():
         spec[name] = feature.sentence
     for entity in RATIO_ENTITIES:
-        for window in MEAN_WINDOWS:
+        for window in (*MEAN_WINDOWS, *LAGGED_MEAN_WINDOWS):
             spec[f"amount_vs_{entity}_mean_{window}"] = (
-                lambda v, noun=ENTITY_WORDS[entity], w=WINDOW_WORDS[window]: (
-                    f"Amount is {v:,.1f}× this {noun}'s average over {w}"
+                lambda v, noun=ENTITY_WORDS[entity], w=WINDOWS[window].over: (
+                    f"Amount is {v:,.1f}× this {noun}'s average {w}"
                 )
             )
     return spec

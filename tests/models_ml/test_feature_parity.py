@@ -1,7 +1,7 @@
 """The online path (tiles kept as orders and labels arrive) equals the offline
 backfill (build_features over raw orders and labels) for every feature."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lab.demo_data import generate_orders
+from models_ml.feature_spec import DAY, READ_HORIZON, WINDOWS, window_bounds
 from models_ml.features import (
     ENTITIES,
     FEATURE_NAMES,
@@ -25,12 +26,15 @@ from models_ml.frames import (
     scoped,
 )
 from models_ml.tiles import (
+    REACH,
     event_tiles,
+    expiry,
     features_from_tiles,
     key_values_of,
     label_tiles,
     one_window_features,
     order_tiles,
+    pieces,
     tile_rows,
 )
 
@@ -134,6 +138,8 @@ def test_online_tiles_equal_offline_backfill_on_demo_orders():
     assert offline["seller_orders_30d"].max() > 50
     assert offline["seller_fraud_labels_7d"].max() > 0
     assert offline["device_new_cards_30d"].max() > 1
+    assert offline["seller_fraud_labels_21_30d"].max() > 0
+    assert offline["customer_mean_amount_14_30d"].notna().any()
 
 
 def test_stored_orders_read_from_tiles_equal_offline_backfill():
@@ -267,3 +273,90 @@ def test_scoped_and_scope_entities_agree():
     )
     assert expected[0] == "7\x1ec1" and expected[1] == "" and expected[2] is None
     assert frame["amount"].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+LAGGED = [name for name, window in WINDOWS.items() if window.lag]
+
+
+def test_lagged_windows_read_only_day_tiles_the_30_day_window_reads():
+    """No new tile reads: a lagged window is whole day tiles, all among those
+    the 30-day window of the same order reads, within the day tiles' reach."""
+    rng = np.random.default_rng(3)
+    t = 1_530_000_000_000 + np.concatenate(
+        [np.arange(0, DAY, 60_000 * 7), rng.integers(0, 400 * DAY, 5000)]
+    ).astype(np.int64)
+    start30, end30 = window_bounds(t, "30d")
+    (day_lo, day_hi) = next(
+        (lo, hi) for res, lo, hi in pieces(start30, end30) if res == "d"
+    )
+    assert LAGGED
+    for name in LAGGED:
+        start, end = window_bounds(t, name)
+        assert (end - start == WINDOWS[name].width).all(), name
+        for res, lo, hi in pieces(start, end):
+            if res != "d":
+                assert (lo == hi).all(), (name, res)  # no minute or hour tile
+            else:
+                assert (lo >= day_lo).all() and (hi <= day_hi).all(), name
+        assert (start >= end30 - REACH["d"]).all(), name
+
+
+def _daily_stream(days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two customers at one seller, an order each a day at a drifting minute,
+    every order labelled fraud 7 days later: every day tile holds events."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        [
+            t0 + timedelta(days=i, minutes=(i * 53 + 700 * c) % 1440),
+            10.0 + i + c,
+            f"c{c}",
+            f"c{c}",
+            "",
+            "",
+            "",
+            "s1",
+            None,
+            "",
+            "",
+            "",
+            "web",
+            1,
+        ]
+        for i in range(days)
+        for c in (0, 1)
+    ]
+    orders = orders_frame(sorted(rows, key=lambda row: row[0]))
+    labels = labels_frame(
+        (row[0] + timedelta(days=7), True, row[2], row[3], "", row[7]) for row in rows
+    )
+    return orders, labels
+
+
+def test_expired_tiles_change_no_lagged_feature_at_the_read_horizon():
+    """Orders as old as READ_HORIZON still read their lagged windows whole from
+    the tiles `expiry` keeps; expiring the first day tile they read changes them."""
+    orders, labels = _daily_stream(50)
+    newest = int(orders["ts"].max())
+    recent = orders[orders["ts"] >= newest - READ_HORIZON]
+    offline = build_features(orders[HISTORY_COLUMNS], orders, labels).loc[recent.index]
+
+    def read(since: dict[str, int]) -> pd.DataFrame:
+        stored = pd.concat(
+            [
+                order_tiles(orders, order_new_cards(orders), since),
+                label_tiles(labels, since),
+            ]
+        )
+        return features_from_tiles(stored, recent, fresh=False)[0]
+
+    since = expiry(newest)
+    _assert_equal(read(since), offline)
+    # The oldest order's lagged windows start in the first day tiles kept.
+    edge = min(int(window_bounds(recent["ts"].min(), w)[0]) for w in LAGGED)
+    assert since["d"] <= edge < since["d"] + 2 * DAY
+    assert (offline["seller_fraud_labels_21_30d"] > 0).all()
+
+    too_late = read({**since, "d": edge + DAY})
+    oldest = recent["ts"] == recent["ts"].min()
+    for name in ("seller_fraud_labels_21_30d", "customer_mean_amount_14_30d"):
+        assert too_late.loc[oldest, name].iloc[0] != offline.loc[oldest, name].iloc[0]

@@ -131,3 +131,34 @@ def test_exact_millisecond_times():
     assert to_ms(moment) == to_ms(BASE_TIME)
     assert to_ms(BASE_TIME + timedelta(milliseconds=1)) - to_ms(BASE_TIME) == 1
     assert HOUR * 24 == DAY
+
+
+def test_lagged_window_counts_only_labels_known_21_to_30_days_ago():
+    query = _order(0)
+
+    def fraud(days_ago: float) -> tuple:
+        return (BASE_TIME - timedelta(days=days_ago), True, "c9", "k9", "d9", "s1")
+
+    labels = [fraud(d) for d in (2, 20, 25, 29, 35)]
+
+    f = _features([query], [query], labels).iloc[0]
+
+    assert f["seller_fraud_labels_21_30d"] == 2  # 25 and 29 days ago
+    assert f["seller_fraud_labels_30d"] == 4
+
+
+def test_lagged_mean_leaves_out_the_last_14_days():
+    day = 60 * 24
+    rows = [
+        _order(-20 * day, 20.0),
+        _order(-16 * day, 40.0),
+        _order(-3 * day, 500.0),  # a leak's ×5 amount: not in the lagged mean
+    ]
+    query = _order(0, 90.0)
+
+    f = _features([*rows, query], [query]).iloc[0]
+
+    assert f["customer_mean_amount_14_30d"] == pytest.approx(30.0)
+    assert f["amount_vs_customer_mean_14_30d"] == pytest.approx(3.0)
+    assert f["customer_mean_amount_30d"] == pytest.approx(560 / 3)
+    assert f["card_mean_amount_14_30d"] == pytest.approx(30.0)
