@@ -16,9 +16,11 @@ Every metric is weighted, and comes with a bootstrap interval. The verdict:
 
 - `held` when the sample is too small (too few cases or frauds): nothing is
   promoted, and the reason says what is missing;
+- `held` too when neither model beats chance on the sample (both AUC
+  intervals reach 0.5): it cannot tell them apart;
 - `reject` when the challenger is no better than chance (its AUC interval
-  reaches 0.5), or worse than the champion beyond the noise (the interval of
-  the paired AP difference lies below 0);
+  reaches 0.5) while the champion is, or worse than the champion beyond the
+  noise (the interval of the paired AP difference lies below 0);
 - `promote` otherwise.
 """
 
@@ -166,6 +168,17 @@ def gate_compare(
         diff_ci = _interval(diff, lo, hi)
         details["ap_diff"] = _round(ours[0] - theirs[0])
         details["ap_diff_ci"] = diff_ci
+    champion_low = details.get("champion", {}).get("auc_ci", [0.5])[0]
+    if not auc_low > 0.5 and theirs is not None and not champion_low > 0.5:
+        # Neither model beats chance here: the sample says nothing about
+        # which is better, so it cannot reject one.
+        return GateResult(
+            HELD,
+            f"held: neither model beats chance on these {len(y)} {sample.source} "
+            f"cases (weighted AUC {ours[1]:.3f} against the champion's "
+            f"{theirs[1]:.3f}): the sample cannot tell them apart",
+            details,
+        )
     if not auc_low > 0.5:
         return GateResult(
             REJECT,

@@ -73,6 +73,16 @@ def test_a_random_first_model_is_rejected_as_no_better_than_chance():
     assert gate_compare(y, _sample(len(y)), noise, None, POLICY).verdict == "reject"
 
 
+def test_a_sample_on_which_neither_model_beats_chance_holds_instead_of_rejecting():
+    y, _ = _data()
+    rng = np.random.default_rng(5)
+    result = gate_compare(
+        y, _sample(len(y)), rng.random(len(y)), rng.random(len(y)), POLICY
+    )
+    assert result.verdict == "held"
+    assert "neither model beats chance" in result.reason
+
+
 def test_an_equal_challenger_is_promoted_with_intervals():
     y, good = _data()
     result = gate_compare(y, _sample(len(y)), good, good, POLICY)
