@@ -14,9 +14,14 @@ class Migration(migrations.Migration):
         # Duplicates two concurrent maturity runs may have left: keep the first.
         migrations.RunSQL(
             """
-            DELETE FROM cases_label l USING cases_label k
-            WHERE l.source = 'matured' AND k.source = 'matured'
-              AND l.order_id = k.order_id AND l.id > k.id
+            DELETE FROM cases_label
+            WHERE source = 'matured'
+              AND EXISTS (
+                SELECT 1 FROM cases_label AS k
+                WHERE k.source = 'matured'
+                  AND k.order_id = cases_label.order_id
+                  AND k.id < cases_label.id
+              )
             """,
             migrations.RunSQL.noop,
         ),
