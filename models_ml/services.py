@@ -278,9 +278,7 @@ def _model_train_locked(
             params,
             settings.TRAINING_THREADS,
         )
-        path, digest = artifact_save(model, model_dir, f"model-v{version.pk}.skops")
         challenger, champion = _holdout_metrics(model, data, holdout, tenant_id)
-        version.artifact_path, version.sha256 = str(path), digest
         version.sklearn_version = sklearn.__version__
         version.feature_names = FEATURE_NAMES
         version.params = model.get_params()
@@ -289,30 +287,27 @@ def _model_train_locked(
         version.label_counts = data.label_counts
         version.metrics = {"holdout": _clean(challenger), "champion": _clean(champion)}
         gate = None
-        compared_path = None
+        served, name = model, f"model-v{version.pk}.skops"
         if sample is not None:
             gate = _gate_run(model, data, holdout, sample, tenant_id, gate_policy)
             version.gate_verdict = gate.verdict
             details: dict[str, Any] = {**gate.details, "reason": gate.reason}
             if gate.verdict == PROMOTE:
                 # The gate's sample is the newest labelled data: the version
-                # passed without it, and serves the same fit on every label.
-                refit = model_fit(
+                # passed without it, and serves the same fit on every label
+                # (the compared fit is never written).
+                served = model_fit(
                     data.features, data.target, params, settings.TRAINING_THREADS
                 )
-                compared_path = path
-                path, digest = artifact_save(
-                    refit, model_dir, f"model-v{version.pk}-refit.skops"
-                )
-                version.artifact_path, version.sha256 = str(path), digest
+                name = f"model-v{version.pk}-refit.skops"
                 details["compared_rows"] = version.training_rows
                 details["refit_rows"] = version.training_rows = len(data.target)
             version.gate = _json_safe(details)
+        path, digest = artifact_save(served, model_dir, name)
+        version.artifact_path, version.sha256 = str(path), digest
         version.training_seconds = time.perf_counter() - started
         version.status = ModelVersion.Status.CANDIDATE
         version.save()
-        if compared_path is not None:
-            compared_path.unlink(missing_ok=True)  # compared, never served
     except Exception as exc:
         version.status = ModelVersion.Status.FAILED
         version.error = f"{type(exc).__name__}: {exc}"
