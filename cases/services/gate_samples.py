@@ -32,7 +32,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Min
 
 from cases.models import Case, Label, Order
 from models_ml.gate import GatePolicy, GateSample
@@ -80,18 +80,16 @@ def champion_unseen(tenant_id: int, sample: GateSample) -> GateSample:
     ).first()
     if champion is None or len(sample.order_ids) == 0:
         return sample
-    labels = Label.objects.filter(order__tenant_id=tenant_id)
-    new = set(
-        labels.filter(created_at__gte=champion.created_at).values_list(
-            "order_id", flat=True
+    unseen = (
+        Label.objects.filter(
+            order__tenant_id=tenant_id, order_id__in=sample.order_ids.tolist()
         )
-    )
-    seen = set(
-        labels.filter(order_id__in=new, created_at__lt=champion.created_at)
+        .values("order_id")
+        .annotate(first=Min("created_at"))
+        .filter(first__gte=champion.created_at)
         .values_list("order_id", flat=True)
-        .distinct()
     )
-    keep = np.isin(sample.order_ids, np.fromiter(new - seen, dtype=np.int64))
+    keep = np.isin(sample.order_ids, np.fromiter(unseen, dtype=np.int64))
     return replace(
         sample, order_ids=sample.order_ids[keep], weights=sample.weights[keep]
     )
