@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -127,6 +129,15 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.probability}"
+
+    @property
+    def deciding_hit(self) -> dict[str, Any] | None:
+        return deciding_hit(self.rule_hits)
+
+
+def deciding_hit(rule_hits: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The rule or list entry that made a score's decision, if one did."""
+    return next((hit for hit in rule_hits or [] if hit.get("decided")), None)
 
 
 class FeatureTile(models.Model):

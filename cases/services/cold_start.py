@@ -51,7 +51,7 @@ def cold_start_decide(scores: Sequence[Score], policy: DecisionPolicy) -> None:
         if (
             score.probability is None
             and score.decision == Score.Decision.REVIEW
-            and not any(h.get("decided") for h in score.rule_hits or [])
+            and score.deciding_hit is None
             and cold_start_reason(score.order, policy) is None
         ):
             score.decision = Score.Decision.APPROVE

@@ -107,7 +107,7 @@ def openings_for_review(
 
 
 def _queue_reason(score: Score) -> str:
-    if any(h.get("decided") for h in score.rule_hits or []):
+    if score.deciding_hit is not None:
         return Case.QueueReason.RULE
     if score.probability is None:
         return Case.QueueReason.NO_MODEL
@@ -133,9 +133,8 @@ def rule_reasons(score: Score | None) -> list[dict[str, Any]]:
 def case_top_reason(score: Score) -> str:
     """The strongest reason: the rule or list entry that decided, else the
     strongest SHAP reason pushing towards fraud, for the queue's column."""
-    for hit in score.rule_hits or []:
-        if hit.get("decided"):
-            return str(hit["text"])[:200]
+    if (hit := score.deciding_hit) is not None:
+        return str(hit["text"])[:200]
     for reason in score.contributions or []:
         if reason["contribution"] > 0:
             return reason["text"][:200]

@@ -32,7 +32,7 @@ from cases.services.queue_mix import queue_mix_select
 from cases.services.rescoring import orders_rescore, rescore_candidates
 from models_ml.feature_state import labels_record
 from models_ml.frames import LABEL_ORDER_FIELDS
-from models_ml.models import FeatureTile, ModelVersion, Score
+from models_ml.models import FeatureTile, ModelVersion, Score, deciding_hit
 from models_ml.policy import DecisionPolicy
 from models_ml.scoring import active_model_forget
 from models_ml.services import model_train
@@ -302,7 +302,7 @@ def rule_declined(client: ApiClient, start: datetime, end: datetime) -> list[str
     return [
         order_id
         for order_id, hits in rows
-        if any(h.get("decided") and h["action"] == "decline" for h in hits or [])
+        if (hit := deciding_hit(hits)) is not None and hit["action"] == "decline"
     ]
 
 
