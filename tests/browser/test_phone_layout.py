@@ -71,3 +71,17 @@ def test_filters_in_use_stay_open_on_a_phone(phone: Page, cases):
 
     expect(phone.locator('input[name="seller"]')).to_be_visible()
     assert _page_width(phone) <= 390
+
+
+def test_the_models_page_fits_a_phone(phone: Page, active_version, screenshots):
+    user_create("phone-lead", PASSWORD, "lead", tenant=TenantFactory())
+    phone.goto("/login/")
+    phone.fill('input[name="username"]', "phone-lead")
+    phone.fill('input[name="password"]', PASSWORD)
+    phone.click('button[type="submit"]')
+
+    phone.goto("/models/")
+
+    expect(phone.locator("table.grid tbody tr")).to_have_count(1)
+    assert _page_width(phone) <= 390  # the table scrolls inside its box
+    phone.screenshot(path=screenshots / "models-phone.png", full_page=True)
