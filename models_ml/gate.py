@@ -6,9 +6,11 @@ because the champion scored them high: comparing models on them favours
 whatever ranks like the champion's queue. The gate compares on a sample that
 stands for the whole population instead:
 
-- **audit**: held-out random-audit cases, each weighted by 1/π, π being the
+- **audit**: random-audit cases, each weighted by 1/π, π being the
   inclusion probability the queue mix recorded when it drew the case
-  (Horvitz–Thompson: a weighted metric estimates the population's);
+  (Horvitz–Thompson: a weighted metric estimates the population's). They are
+  `reserved`: no fit of a gated training learns from them, the served one
+  included, so every champion is unseen on all of them;
 - **matured**: a time window whose orders all have a truth (matured
   legitimate labels, outcomes, reviews), weight 1, where enough exist.
 
@@ -37,12 +39,16 @@ PROMOTE, REJECT, HELD = "promote", "reject", "held"
 @dataclass(frozen=True)
 class GateSample:
     """The orders the models are compared on (held out of training), and the
-    weight each stands for in the population (1/π)."""
+    weight each stands for in the population (1/π). `reserved` are orders no
+    fit may learn from, the served one included (the audit cases, decided or
+    not): an audit sample is a subset of them, so a promoted challenger
+    serves the fit it was compared with."""
 
     order_ids: np.ndarray
     weights: np.ndarray
     source: str  # "audit" or "matured"
     why: str = ""  # why this sample was chosen, shown with the verdict
+    reserved: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         if len(self.order_ids) != len(self.weights):

@@ -182,12 +182,13 @@ def model_train(
 
     With `gate_sample` (called on the loaded data, under the lock) the
     comparison is the unbiased gate's instead (`models_ml.gate`): the sample's
-    orders are held out of training, both models score them, and the gate's
-    verdict (promote, reject, or held for too small a sample) decides; the
-    comparison is kept on the version (`gate`, `gate_verdict`). A challenger
-    the gate promotes is fitted again, same estimator and params, on every
-    label including the gate's sample (the newest labelled orders), and that
-    refit is the version's file and what it serves (`training_rows`;
+    orders and its `reserved` ones are held out of training, both models
+    score the sample, and the gate's verdict (promote, reject, or held for
+    too small a sample) decides; the comparison is kept on the version
+    (`gate`, `gate_verdict`). A challenger the gate promotes on a sample that
+    is not reserved (a matured window, the newest labelled orders) is fitted
+    again, same estimator and params, on every label but the reserved ones,
+    and that refit is the version's file and what it serves (`training_rows`;
     `gate.compared_rows` the compared fit's, `gate.refit_rows`). A held
     verdict promotes nothing, unless the tenant has no champion and
     `first_model_if_held` (an operator installing a first model from history).
@@ -267,23 +268,22 @@ def _model_train_locked(
         if not force and same.exists():
             raise TrainingDataError("no new labels since the last training: skipped")
         sample = gate_sample(data) if gate_sample is not None else None
-        holdout = (
-            time_split(data.created_ts, holdout_share)
-            if sample is None
-            else np.isin(data.order_ids, sample.order_ids)
-        )
+        if sample is None:
+            holdout = time_split(data.created_ts, holdout_share)
+            reserved = np.zeros(len(data.order_ids), dtype=bool)
+        else:
+            holdout = np.isin(data.order_ids, sample.order_ids)
+            reserved = np.isin(data.order_ids, sample.reserved)
+        learn = ~(holdout | reserved)
         model = model_fit(
-            data.features[~holdout],
-            data.target[~holdout],
-            params,
-            settings.TRAINING_THREADS,
+            data.features[learn], data.target[learn], params, settings.TRAINING_THREADS
         )
         challenger, champion = _holdout_metrics(model, data, holdout, tenant_id)
         version.sklearn_version = sklearn.__version__
         version.feature_names = FEATURE_NAMES
         version.params = model.get_params()
         version.data_fingerprint = fingerprint
-        version.training_rows = int((~holdout).sum())
+        version.training_rows = int(learn.sum())
         version.label_counts = data.label_counts
         version.metrics = {"holdout": _clean(challenger), "champion": _clean(champion)}
         gate = None
@@ -292,16 +292,21 @@ def _model_train_locked(
             gate = _gate_run(model, data, holdout, sample, tenant_id, gate_policy)
             version.gate_verdict = gate.verdict
             details: dict[str, Any] = {**gate.details, "reason": gate.reason}
-            if gate.verdict == PROMOTE:
-                # The gate's sample is the newest labelled data: the version
+            details["reserved_rows"] = int(reserved.sum())
+            if gate.verdict == PROMOTE and (holdout & ~reserved).any():
+                # A matured sample is the newest labelled data: the version
                 # passed without it, and serves the same fit on every label
-                # (the compared fit is never written).
+                # but the reserved ones (the compared fit is never written).
+                # An audit sample is reserved: the compared fit is served.
                 served = model_fit(
-                    data.features, data.target, params, settings.TRAINING_THREADS
+                    data.features[~reserved],
+                    data.target[~reserved],
+                    params,
+                    settings.TRAINING_THREADS,
                 )
                 name = f"model-v{version.pk}-refit.skops"
                 details["compared_rows"] = version.training_rows
-                details["refit_rows"] = version.training_rows = len(data.target)
+                details["refit_rows"] = version.training_rows = int((~reserved).sum())
             version.gate = _json_safe(details)
         path, digest = artifact_save(served, model_dir, name)
         version.artifact_path, version.sha256 = str(path), digest

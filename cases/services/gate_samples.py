@@ -3,26 +3,29 @@
 The review side knows how each order came to be labelled, so it picks the
 gate's sample (`models_ml.gate` explains why these two are unbiased):
 
-- the tenant's labelled **audit** cases, weighted by 1/π (the inclusion
-  probability the queue mix recorded);
+- the tenant's decided **audit** cases, weighted by 1/π (the inclusion
+  probability the queue mix recorded). Every order with an audit case is
+  reserved: no gated fit learns from it, the served one included, so a
+  champion has seen none of them and the sample grows with every audit
+  decision;
 - a **matured** window: the newest GATE_MATURED_WINDOW_DAYS of order time
   ending RISK_MATURITY_DAYS before the tenant's newest order (or at the newest
   order the maturity task has matured, if that is earlier), eligible only
   when nearly all of its orders have a truth (then the labelled orders are
   the population, weight 1).
 
-The gate uses the one with more frauds (the AP difference's interval narrows
-with the frauds, not the cases): once a model ranks the queue, few audit cases
-are drawn and decided, while a matured window holds every fraud of a week.
+The audit sample is the gate's whenever it meets the policy's minimum. Below
+it, the one with more frauds is used (the AP difference's interval narrows
+with the frauds, not the cases): a new tenant's matured week can hold more
+frauds than its first audit cases.
 
-Both keep only the orders the tenant's champion has not trained on: those
-with no label created before its training began. A promoted version is
-refit on every label, so it has seen every order labelled before it, and a
-comparison on those would favour it in-sample. In a matured window that
-leaves out the orders reviewed before the champion's training (reviewers
-label an order the day it comes, maturity waits RISK_MATURITY_DAYS): the
-comparison is then on the orders the queue did not catch, the same for both
-models.
+A matured window keeps only the orders the champion has not trained on:
+those with no label created before its training began. A version promoted on
+a matured window is refit on every label but the reserved ones, so it has
+seen every such order labelled before it, and a comparison on those would
+favour it in-sample. That leaves the orders the queue did not catch (reviewers
+label an order the day it comes, maturity waits RISK_MATURITY_DAYS), the same
+for both models but a thin, hard sample: the second-best choice.
 """
 
 from __future__ import annotations
@@ -52,47 +55,75 @@ def gate_policy() -> GatePolicy:
 def gate_sample(
     tenant_id: int, data: TrainingSet, maturity_days: int | None = None
 ) -> GateSample:
-    """The audit sample or the eligible matured window, whichever holds more
-    frauds (on a tie, more cases; then audit), with `why` saying which and
-    why. The gate holds when the chosen one is still too small."""
+    """The audit sample when it meets the policy's minimum, else the audit
+    sample or the eligible matured window, whichever holds more frauds (on a
+    tie, more cases; then audit), with `why` saying which and why. The gate
+    holds when the chosen one is still too small. Either way the audit cases
+    are `reserved`."""
+    reserved = audit_orders(tenant_id, data)
     audit = champion_unseen(tenant_id, audit_sample(tenant_id, data))
-    matured = matured_sample(tenant_id, data, maturity_days)
-    if matured is not None:
-        matured = champion_unseen(tenant_id, matured)
     a = (_frauds(audit, data), len(audit.order_ids))
     counts = f"audit {a[1]} cases, {a[0]} frauds"
+    policy = gate_policy()
+    if a[1] >= policy.min_cases and a[0] >= policy.min_frauds:
+        why = f"audit: enough cases and frauds ({counts})"
+        return replace(audit, why=why, reserved=reserved)
+    matured = matured_sample(tenant_id, data, maturity_days)
     if matured is None:
         why = f"audit: no fully labelled matured window ({counts})"
-        return replace(audit, why=why)
+        return replace(audit, why=why, reserved=reserved)
+    matured = champion_unseen(tenant_id, matured)
     m = (_frauds(matured, data), len(matured.order_ids))
     counts += f"; matured window {m[1]} cases, {m[0]} frauds"
     if m > a:
-        return replace(matured, why=f"matured window: more frauds ({counts})")
-    return replace(audit, why=f"audit: at least as many frauds ({counts})")
+        why = f"matured window: more frauds ({counts})"
+        return replace(matured, why=why, reserved=reserved)
+    why = f"audit: at least as many frauds ({counts})"
+    return replace(audit, why=why, reserved=reserved)
 
 
 def champion_unseen(tenant_id: int, sample: GateSample) -> GateSample:
     """The sample's orders the tenant's active version cannot have trained on:
-    every label of theirs created after its training began. The whole sample
-    when there is no active version."""
+    every label of theirs created after its training began, and, when it
+    reserved the audit cases, every audit case that existed then. The whole
+    sample when there is no active version."""
     champion = ModelVersion.objects.filter(
         tenant_id=tenant_id, status=ModelVersion.Status.ACTIVE
     ).first()
     if champion is None or len(sample.order_ids) == 0:
         return sample
-    unseen = (
-        Label.objects.filter(
-            order__tenant_id=tenant_id, order_id__in=sample.order_ids.tolist()
-        )
+    ids = sample.order_ids.tolist()
+    unseen = set(
+        Label.objects.filter(order__tenant_id=tenant_id, order_id__in=ids)
         .values("order_id")
         .annotate(first=Min("created_at"))
         .filter(first__gte=champion.created_at)
         .values_list("order_id", flat=True)
     )
+    if (champion.gate or {}).get("reserved_rows") is not None:
+        unseen.update(
+            Case.objects.filter(
+                tenant_id=tenant_id,
+                queue_reason=Case.QueueReason.AUDIT,
+                order_id__in=ids,
+                created_at__lt=champion.created_at,
+            ).values_list("order_id", flat=True)
+        )
     keep = np.isin(sample.order_ids, np.fromiter(unseen, dtype=np.int64))
     return replace(
         sample, order_ids=sample.order_ids[keep], weights=sample.weights[keep]
     )
+
+
+def audit_orders(tenant_id: int, data: TrainingSet) -> np.ndarray:
+    """The labelled orders in `data` with an audit case, decided or not: no
+    gated fit learns from them."""
+    rows = Case.objects.filter(
+        tenant_id=tenant_id,
+        queue_reason=Case.QueueReason.AUDIT,
+        order_id__in=data.order_ids.tolist(),
+    ).values_list("order_id", flat=True)
+    return np.array(sorted(rows), dtype=np.int64)
 
 
 def _frauds(sample: GateSample, data: TrainingSet) -> int:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from cases.datasets import training_set
 from cases.models import Case, Label, Order
@@ -121,8 +122,9 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
 
     assert challenger.gate_verdict == "reject", challenger.promotion_reason
     assert challenger.status == ModelVersion.Status.REJECTED
-    # Compared on the audit cases labelled after the champion was trained.
-    assert challenger.gate["cases"] == len(later)
+    # Compared on every audit case: the champion kept them all out of its fit,
+    # those labelled before its training and those labelled after.
+    assert challenger.gate["cases"] == 750 == 2 * len(later)
     assert challenger.gate["champion"]["ap"] > challenger.gate["challenger"]["ap"]
     assert "refit_rows" not in challenger.gate  # a rejected one is not refit
     champion.refresh_from_db()
@@ -130,18 +132,60 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
 
 
 @pytest.mark.django_db
-def test_the_gate_does_not_compare_on_orders_the_refit_champion_trained_on(
+def test_audit_cases_stay_out_of_every_fit_so_each_champion_is_compared_unseen(
     history,
 ):
     _audit(history, every=2)
+    labelled = len(training_set(history).target)
     champion = model_retrain(history, params=FAST)
     assert champion.status == ModelVersion.Status.ACTIVE, champion.promotion_reason
-    assert champion.gate["refit_rows"] == len(training_set(history).target)
+    assert champion.gate["reserved_rows"] == 750
+    assert champion.training_rows == labelled - 750
+    assert "refit_rows" not in champion.gate  # it serves the fit it was compared on
 
     challenger = model_retrain(history, params=FAST, force=True)
 
+    assert challenger.gate["source"] == "audit"
+    assert challenger.gate["cases"] == 750
+    assert challenger.gate["selection"].startswith("audit: enough cases and frauds")
+
+
+@pytest.mark.django_db
+def test_a_matured_window_promotion_serves_a_refit_without_the_audit_cases_and_is_not_compared_on_what_it_saw(  # noqa: E501
+    history, settings
+):
+    from models_ml.scoring import model_version_load
+    from models_ml.training import model_fit
+
+    settings.RISK_MATURITY_DAYS = 5
+    settings.GATE_MIN_CASES, settings.GATE_MIN_FRAUDS = 100, 3
+    _audit(history, every=20)  # 75 cases: under the minimum
+    # Every label known before the champion trains (the fixture dates some
+    # days after their orders, the newest ones in the future).
+    Label.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+    data = training_set(history)
+    reserved = np.isin(data.order_ids, audit_sample(history, data).order_ids)
+    window = matured_sample(history, data)
+    assert window is not None
+    audited = np.isin(window.order_ids, data.order_ids[reserved]).sum()
+
+    champion = model_retrain(history, params=FAST)
+
+    assert champion.status == ModelVersion.Status.ACTIVE, champion.promotion_reason
+    assert champion.gate["source"] == "matured"
+    assert champion.training_rows == champion.gate["refit_rows"] == (~reserved).sum()
+    rows = data.features.to_numpy(float)
+    served = model_version_load(champion).predict(rows)
+    without = model_fit(data.features[~reserved], data.target[~reserved], FAST)
+    assert np.allclose(served, without.predict_proba(rows)[:, 1])
+
+    challenger = model_retrain(history, params=FAST, force=True)
+
+    # The refit saw the whole window but its audit cases: only they are left.
+    assert 0 < audited < len(window.order_ids)
+    assert f"matured window {audited} cases" in challenger.gate["selection"]
+    assert challenger.gate["source"] == "audit"
     assert challenger.gate_verdict == "held"
-    assert challenger.gate["cases"] == 0  # the champion has seen every label
 
 
 @pytest.mark.django_db
@@ -210,14 +254,15 @@ def _frauds(data, sample) -> int:
 
 
 @pytest.mark.django_db
-def test_with_both_samples_the_gate_uses_the_one_with_more_frauds(history, settings):
+def test_an_audit_sample_under_its_minimum_gives_way_to_a_window_with_more_frauds(
+    history, settings
+):
     settings.RISK_MATURITY_DAYS = 5  # a fully labelled window exists
-    settings.GATE_MIN_CASES, settings.GATE_MIN_FRAUDS = 100, 3
-    _audit(history, every=10)  # 150 cases: enough on their own
+    settings.GATE_MIN_CASES, settings.GATE_MIN_FRAUDS = 200, 3
+    _audit(history, every=10)  # 150 cases: under the minimum
     data = training_set(history)
     audit, matured = audit_sample(history, data), matured_sample(history, data)
     assert matured is not None
-    assert len(audit.order_ids) >= 100 and _frauds(data, audit) >= 3
     assert _frauds(data, matured) > _frauds(data, audit)
 
     version = model_retrain(history, params=FAST)
@@ -226,12 +271,14 @@ def test_with_both_samples_the_gate_uses_the_one_with_more_frauds(history, setti
     assert version.gate["frauds"] == _frauds(data, matured)
     assert version.gate["selection"].startswith("matured window: more frauds")
     assert f"{_frauds(data, audit)} frauds" in version.gate["selection"]
+    assert version.gate["reserved_rows"] == 150
 
 
 @pytest.mark.django_db
-def test_the_audit_sample_is_kept_when_it_holds_more_frauds(history, settings):
+def test_an_audit_sample_that_meets_the_minimum_is_the_gates_own(history, settings):
     settings.RISK_MATURITY_DAYS = 5
-    _audit(history, every=2)  # 750 cases, more than the window's orders
+    settings.GATE_MIN_CASES, settings.GATE_MIN_FRAUDS = 100, 3
+    _audit(history, every=10)  # 150 cases: enough
     data = training_set(history)
     matured = matured_sample(history, data)
     assert matured is not None
@@ -239,8 +286,9 @@ def test_the_audit_sample_is_kept_when_it_holds_more_frauds(history, settings):
     sample = gate_sample(history, data)
 
     assert sample.source == "audit"
-    assert _frauds(data, sample) > _frauds(data, matured)
-    assert sample.why.startswith("audit: at least as many frauds")
+    assert _frauds(data, matured) > _frauds(data, sample) >= 3
+    assert sample.why.startswith("audit: enough cases and frauds")
+    assert set(sample.reserved) == set(sample.order_ids)
 
 
 @pytest.mark.django_db
@@ -260,7 +308,7 @@ def test_too_few_frauds_in_either_sample_still_hold(history, settings):
 
 
 @pytest.mark.django_db
-def test_a_promoted_version_serves_a_refit_on_every_label_incl_the_gate_sample(
+def test_a_version_promoted_on_audit_cases_serves_the_fit_it_was_compared_on(
     history, tmp_path
 ):
     from models_ml.scoring import model_version_load
@@ -273,18 +321,14 @@ def test_a_promoted_version_serves_a_refit_on_every_label_incl_the_gate_sample(
     version = model_retrain(history, params=FAST)
 
     assert version.status == ModelVersion.Status.ACTIVE, version.promotion_reason
-    assert version.training_rows == len(data.target) == version.gate["refit_rows"]
-    assert version.gate["compared_rows"] == int((~held).sum())
-    served = model_version_load(version).predict(data.features.to_numpy(float))
+    assert version.training_rows == int((~held).sum())
+    rows = data.features.to_numpy(float)
+    served = model_version_load(version).predict(rows)
     everything = model_fit(data.features, data.target, FAST)
     without = model_fit(data.features[~held], data.target[~held], FAST)
-    rows = data.features.to_numpy(float)
-    assert np.allclose(served, everything.predict_proba(rows)[:, 1])
-    assert not np.allclose(served, without.predict_proba(rows)[:, 1])
-    # Only the served file is kept: the compared fit is not left on disk.
-    assert [p.name for p in tmp_path.glob("*.skops")] == [
-        f"model-v{version.pk}-refit.skops"
-    ]
+    assert np.allclose(served, without.predict_proba(rows)[:, 1])
+    assert not np.allclose(served, everything.predict_proba(rows)[:, 1])
+    assert [p.name for p in tmp_path.glob("*.skops")] == [f"model-v{version.pk}.skops"]
 
 
 @pytest.mark.django_db

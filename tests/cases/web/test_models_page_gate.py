@@ -70,10 +70,11 @@ def test_the_page_says_a_promoted_version_serves_the_refit(lead):
         tenant=TenantFactory(),
         status="active",
         gate_verdict="promote",
-        gate={**GATE, "compared_rows": 1200, "refit_rows": 1500},
+        gate={**GATE, "compared_rows": 1200, "refit_rows": 1500, "reserved_rows": 90},
     )
     client = Client()
     client.force_login(lead)
     html = client.get("/models/").content.decode()
-    assert "serves a refit on all 1500 labelled orders" in html
+    assert "serves a refit on 1500 labelled orders" in html
     assert "compared fit: 1200" in html
+    assert "90 audit cases kept out of training" in html
