@@ -94,6 +94,27 @@ def _labels_back(labels: list[Label]) -> None:
     Label.objects.bulk_create(labels)
 
 
+def shuffled_label_challenger(tenant_id: int) -> ModelVersion:
+    """A challenger trained, through the gate, on labels shuffled among the
+    orders it learns from (the gate's sample keeps its truth)."""
+
+    def shuffled():
+        data = training_set(tenant_id)
+        learn = ~np.isin(data.order_ids, gate_sample(tenant_id, data).reserved)
+        rng = np.random.default_rng(0)
+        data.target[learn] = rng.permutation(data.target[learn])
+        return data
+
+    return model_train(
+        shuffled,
+        tenant_id=tenant_id,
+        force=True,
+        params=FAST,
+        gate_sample=lambda data: gate_sample(tenant_id, data),
+        gate_policy=gate_policy(),
+    )
+
+
 @pytest.mark.django_db
 def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
     _audit(history, every=2)
@@ -104,21 +125,7 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(history):
     assert champion.gate["population"] == pytest.approx(375 / AUDIT_PI)
     _labels_back(later)
 
-    def shuffled():
-        data = training_set(history)
-        audited = np.isin(data.order_ids, gate_sample(history, data).order_ids)
-        rng = np.random.default_rng(0)
-        data.target[~audited] = rng.permutation(data.target[~audited])
-        return data
-
-    challenger = model_train(
-        shuffled,
-        tenant_id=history,
-        force=True,
-        params=FAST,
-        gate_sample=lambda data: gate_sample(history, data),
-        gate_policy=gate_policy(),
-    )
+    challenger = shuffled_label_challenger(history)
 
     assert challenger.gate_verdict == "reject", challenger.promotion_reason
     assert challenger.status == ModelVersion.Status.REJECTED
