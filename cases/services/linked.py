@@ -27,6 +27,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from cases.models import Case, Label, Order
+from cases.services.jobs import task_enqueue_after_commit
 from cases.services.opening import (
     cases_open,
     cases_rescored,
@@ -57,10 +58,7 @@ def linked_rescore_after_commit(label: Label) -> None:
     legitimate label changes nothing worth a task)."""
     if label.value != Label.Value.FRAUD:
         return
-    from cases.tasks import orders_linked_rescore
-
-    label_id = label.pk
-    transaction.on_commit(lambda: orders_linked_rescore.delay(label_id))
+    task_enqueue_after_commit("cases.tasks.orders_linked_rescore", label.pk)
 
 
 @dataclass(frozen=True)

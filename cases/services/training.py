@@ -12,12 +12,12 @@ tenant's orders only. Retraining never crosses tenants.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 
 from cases.datasets import training_set
 from cases.models import Case, Label
 from cases.services.audit import audit_record
 from cases.services.gate_samples import gate_policy, gate_sample
+from cases.services.jobs import task_enqueue_after_commit
 from models_ml.models import ModelVersion
 from models_ml.services import TrainingDataError, model_promote, model_train
 from tenants.models import Tenant
@@ -150,6 +150,4 @@ def model_rollback(version_id: int, *, actor: str) -> ModelVersion:
 def rescore_after_commit(tenant_id: int) -> None:
     """Enqueue the re-scoring of the tenant's open cases and recent orders
     once committed."""
-    from cases.tasks import cases_rescore
-
-    transaction.on_commit(lambda: cases_rescore.delay(tenant_id))
+    task_enqueue_after_commit("cases.tasks.cases_rescore", tenant_id)

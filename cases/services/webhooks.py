@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from cases.models import ApiClient, Order, WebhookDelivery, WebhookEndpoint
 from cases.services.audit import audit_record
+from cases.services.jobs import task_enqueue_after_commit
 from cases.services.opening import rule_reasons
 from cases.services.webhook_http import (
     WebhookUrlRefused,
@@ -41,6 +42,7 @@ from models_ml.models import Score
 SIGNATURE_HEADER = "Riskreview-Signature"
 ORDER_WAIT_SECONDS = 5.0
 Poster = Callable[[str, bytes, dict[str, str]], int]
+_DELIVER = "cases.tasks.webhook_deliver"
 
 
 def webhook_endpoint_create(
@@ -171,8 +173,8 @@ def webhook_events_emit(
         )
     WebhookDelivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in deliveries]
-    if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
+    for delivery_id in ids:
+        task_enqueue_after_commit(_DELIVER, delivery_id)
     return ids
 
 
@@ -193,13 +195,6 @@ def order_decision_changed_emit(score: Score, previous: str | None) -> None:
             "rule_reasons": rule_reasons(score),
         },
     )
-
-
-def _enqueue(ids: list[int]) -> None:
-    from cases.tasks import webhook_deliver
-
-    for delivery_id in ids:
-        webhook_deliver.delay(delivery_id)
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -299,7 +294,7 @@ def webhook_replay(delivery: WebhookDelivery, *, actor: str) -> None:
         next_attempt_at=timezone.now(),
     )
     audit_record(actor, "webhook.replayed", delivery)
-    transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    task_enqueue_after_commit(_DELIVER, delivery.pk)
 
 
 def webhook_deliveries_due() -> list[int]:

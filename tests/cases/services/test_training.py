@@ -22,7 +22,8 @@ class _Enqueued:
 @pytest.fixture
 def rescore(monkeypatch) -> _Enqueued:
     fake = _Enqueued()
-    monkeypatch.setattr(cases.tasks, "cases_rescore", fake)
+    # The registered task itself: services enqueue it by name, not by import.
+    monkeypatch.setattr(cases.tasks.cases_rescore, "delay", fake.delay)
     return fake
 
 
