@@ -126,6 +126,16 @@ def _metrics(y: np.ndarray, s: np.ndarray, w: np.ndarray, k: float) -> np.ndarra
 _NAMES = ("ap", "auc", "cp_at_k")
 
 
+def effective_size(w: np.ndarray) -> float:
+    """Kish's effective sample size, (Σw)² / Σw²: how many equally weighted
+    rows the weighted ones are worth. A few heavy rows among many light ones
+    (audit cases drawn at a small π beside a cold start's at a large one)
+    weigh as little more than themselves."""
+    if len(w) == 0:
+        return 0.0
+    return round(float(w.sum() ** 2 / np.square(w).sum()), 1)
+
+
 def gate_compare(
     y: np.ndarray,
     sample: GateSample,
@@ -149,6 +159,8 @@ def gate_compare(
         "cases": len(y),
         "frauds": int(y.sum()),
         "population": round(float(w.sum()), 1),
+        "effective_cases": effective_size(w),
+        "effective_frauds": effective_size(w[y == 1]),
         "k_share": policy.k_share,
         "confidence": policy.confidence,
         "min_cases": policy.min_cases,

@@ -6,6 +6,7 @@ import pytest
 from models_ml.gate import (
     GatePolicy,
     GateSample,
+    effective_size,
     gate_compare,
     weighted_ap,
     weighted_auc,
@@ -90,3 +91,19 @@ def test_an_equal_challenger_is_promoted_with_intervals():
     low, high = result.details["challenger"]["ap_ci"]
     assert low <= result.details["challenger"]["ap"] <= high
     assert result.details["ap_diff_ci"] == [0.0, 0.0]
+
+
+def test_the_effective_size_counts_heavy_rows_for_little_more_than_themselves():
+    assert effective_size(np.full(50, 5.0)) == 50.0
+    mixed = np.r_[np.full(11, 5.0), [770.0]]  # 11 cold-start frauds and a later one
+    assert effective_size(mixed) == 1.1
+    assert effective_size(np.zeros(0)) == 0.0
+
+
+def test_the_details_give_the_effective_cases_and_frauds():
+    y, good = _data()
+    w = np.where(np.arange(len(y)) < 580, 5.0, 500.0)  # 20 heavy rows
+    result = gate_compare(y, GateSample(np.arange(len(y)), w, "audit"), good, good)
+    assert result.details["effective_cases"] == effective_size(w)
+    assert result.details["effective_frauds"] == effective_size(w[y == 1])
+    assert result.details["effective_cases"] < 50

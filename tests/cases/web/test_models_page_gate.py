@@ -13,6 +13,8 @@ GATE = {
     "cases": 412,
     "frauds": 37,
     "population": 8240.0,
+    "effective_cases": 96.4,
+    "effective_frauds": 3.2,
     "k_share": 0.05,
     "champion_version": 3,
     "challenger": {
@@ -44,6 +46,7 @@ def test_the_gate_verdict_sample_and_intervals_are_shown(lead):
     client.force_login(lead)
     html = client.get("/models/").content.decode()
     assert "reject</strong>: 412 audit cases, 37 frauds" in html
+    assert "weighted, worth 96 cases and 3.2 frauds" in html
     assert "weighted AP 0.410 [0.330, 0.500]" in html
     assert "champion v3: AP 0.520" in html
     assert "ΔAP -0.110 [-0.160, -0.060]" in html
