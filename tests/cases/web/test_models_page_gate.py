@@ -81,3 +81,18 @@ def test_the_page_says_a_promoted_version_serves_the_refit(lead):
     assert "serves a refit on 1500 labelled orders" in html
     assert "compared fit: 1200" in html
     assert "90 audit cases kept out of training" in html
+
+
+def test_an_empty_sample_has_no_effective_size_to_show(lead):
+    empty = {"source": "audit", "cases": 0, "frauds": 0, "population": 0.0}
+    ModelVersion.objects.create(
+        tenant=TenantFactory(),
+        status="rejected",
+        gate_verdict="held",
+        gate={**empty, "effective_cases": 0.0, "effective_frauds": 0.0},
+    )
+    client = Client()
+    client.force_login(lead)
+    html = client.get("/models/").content.decode()
+    assert "held</strong>: 0 audit cases, 0 frauds" in html
+    assert "worth" not in html
