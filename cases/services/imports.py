@@ -194,7 +194,9 @@ def _reject_line(
 # --- Files --------------------------------------------------------------------
 
 
-def _file_kind(path: Path) -> str:
+def file_kind(path: Path) -> str:
+    """ "parquet" or "csv" by the file's name; ValidationError naming the file
+    when the name says neither or there is no such file."""
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
         kind = "parquet"
@@ -211,7 +213,7 @@ def _file_kind(path: Path) -> str:
 
 def _file_header(path: Path) -> tuple[str, list[str], int | None]:
     """The file's kind, column names and, for Parquet, row count."""
-    kind = _file_kind(path)
+    kind = file_kind(path)
     try:
         if kind == "parquet":
             file = pq.ParquetFile(path)

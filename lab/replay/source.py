@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from pydantic import ValidationError as PayloadError
 
 from cases.schemas import OrderIn
+from cases.services.imports import file_kind
 
 TRUTH_FIELD = "is_fraud"
 ORDER_FIELDS = tuple(OrderIn.model_fields)
@@ -232,25 +233,10 @@ def payloads_build(
 # --- Files --------------------------------------------------------------------
 
 
-def _kind(path: Path) -> str:
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        kind = "parquet"
-    elif name.endswith((".csv", ".csv.gz")):
-        kind = "csv"
-    else:
-        raise ValidationError(
-            f"{path}: unknown file type (expected .csv, .csv.gz, .parquet or .pq)"
-        )
-    if not path.is_file():
-        raise ValidationError(f"{path}: no such file")
-    return kind
-
-
 def _file_columns(path: Path) -> list[str]:
     import pyarrow.parquet as pq
 
-    kind = _kind(path)
+    kind = file_kind(path)
     try:
         if kind == "parquet":
             return list(pq.ParquetFile(path).schema_arrow.names)
@@ -262,7 +248,7 @@ def _file_columns(path: Path) -> list[str]:
 def _file_read(path: Path, columns: list[str]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    if _kind(path) == "parquet":
+    if file_kind(path) == "parquet":
         return pq.read_table(path, columns=columns).to_pandas()
     # Text as text: ids keep leading zeros, empty cells stay "".
     return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False)
