@@ -191,8 +191,21 @@ class LabelAdmin(AuditedAdmin):
         return False
 
 
+class ReadOnlyAdmin(AuditedAdmin):
+    """Shown in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(AuditedAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail can be searched, never edited or deleted."""
 
     list_display = ["created_at", "actor", "action", "object_type", "object_id"]
@@ -208,15 +221,6 @@ class AuditEventAdmin(AuditedAdmin):
         "after",
     )
     search_fields = ["actor", "object_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(WebhookEndpoint)
@@ -286,29 +290,17 @@ class ReasonCodeAdmin(AuditedAdmin):
     list_filter = ["applies_to", "active"]
 
 
-class _ReadOnly(AuditedAdmin):
-    """Rules are written on the workbench's rules pages, where every change is
-    checked, versioned and audited; the admin shows them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
+# Rules are written on the workbench's rules pages, where every change is
+# checked, versioned and audited; the admin shows them.
 @admin.register(Rule)
-class RuleAdmin(_ReadOnly):
+class RuleAdmin(ReadOnlyAdmin):
     list_display = ["name", "tenant", "state", "action", "version", "run_errors"]
     list_filter = ["tenant", "state", "action"]
     search_fields = ["name", "expression"]
 
 
 @admin.register(RuleVersion)
-class RuleVersionAdmin(_ReadOnly):
+class RuleVersionAdmin(ReadOnlyAdmin):
     list_display = ["rule", "number", "state", "action", "changed_by", "created_at"]
     raw_id_fields = ["rule"]
 
