@@ -274,7 +274,7 @@ def _model_train_locked(
         else:
             holdout = np.isin(data.order_ids, sample.order_ids)
             reserved = np.isin(data.order_ids, sample.reserved)
-        learn = ~(holdout | reserved)
+        learn = ~(holdout | reserved) & _in_training_window(data, sample)
         model = model_fit(
             data.features[learn], data.target[learn], params, settings.TRAINING_THREADS
         )
@@ -298,15 +298,16 @@ def _model_train_locked(
                 # passed without it, and serves the same fit on every label
                 # but the reserved ones (the compared fit is never written).
                 # An audit sample is reserved: the compared fit is served.
+                refit = ~reserved & _in_training_window(data, sample)
                 served = model_fit(
-                    data.features[~reserved],
-                    data.target[~reserved],
+                    data.features[refit],
+                    data.target[refit],
                     params,
                     settings.TRAINING_THREADS,
                 )
                 name = f"model-v{version.pk}-refit.skops"
                 details["compared_rows"] = version.training_rows
-                details["refit_rows"] = version.training_rows = int((~reserved).sum())
+                details["refit_rows"] = version.training_rows = int(refit.sum())
             version.gate = _json_safe(details)
         path, digest = artifact_save(served, model_dir, name)
         version.artifact_path, version.sha256 = str(path), digest
@@ -340,6 +341,16 @@ def _model_train_locked(
     version.promotion_reason = why
     version.save(update_fields=["status", "promotion_reason"])
     return version
+
+
+def _in_training_window(data: TrainingSet, sample: GateSample | None) -> np.ndarray:
+    """The rows a gated fit may learn from by age: the newest
+    TRAINING_WINDOW_DAYS of order time (every row when 0, or ungated)."""
+    days = settings.TRAINING_WINDOW_DAYS
+    if sample is None or days <= 0 or len(data.created_ts) == 0:
+        return np.ones(len(data.created_ts), dtype=bool)
+    cutoff = int(data.created_ts.max()) - days * 86_400_000
+    return data.created_ts >= cutoff
 
 
 def _holdout_metrics(

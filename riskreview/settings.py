@@ -303,6 +303,10 @@ QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 50)
 RETRAIN_MIN_NEW_LABELS = env_int("RETRAIN_MIN_NEW_LABELS", 500)
 RETRAIN_CHECK_MINUTES = env_int("RETRAIN_CHECK_MINUTES", 10)
 RETRAIN_NIGHTLY_HOUR = env_int("RETRAIN_NIGHTLY_HOUR", 2)
+# A gated training fits on the labelled orders of the newest this many days of
+# order time (0: every labelled order); the gate's sample is compared whatever
+# its age.
+TRAINING_WINDOW_DAYS = env_int("TRAINING_WINDOW_DAYS", 0)
 # Queue mix: shares of the queue for uncertain (exploration) and random (audit) cases.
 QUEUE_EXPLORATION_SHARE = env_float("QUEUE_EXPLORATION_SHARE", 0.10)
 QUEUE_AUDIT_SHARE = env_float("QUEUE_AUDIT_SHARE", 0.05)

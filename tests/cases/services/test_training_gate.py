@@ -349,3 +349,20 @@ def test_a_held_or_rejected_challenger_is_not_refit(history):
     assert held.training_rows == len(data.target) - len(sample.order_ids)
     assert "refit_rows" not in held.gate
     assert not held.artifact_path.endswith("-refit.skops")
+
+
+@pytest.mark.django_db
+def test_a_training_window_fits_on_the_newest_days_and_compares_on_every_audit_case(
+    history, settings
+):
+    settings.TRAINING_WINDOW_DAYS = 5
+    _audit(history, every=2)
+    data = training_set(history)
+    audited = np.isin(data.order_ids, audit_sample(history, data).order_ids)
+    recent = data.created_ts >= data.created_ts.max() - 5 * 86_400_000
+
+    version = model_retrain(history, params=FAST)
+
+    assert 0 < version.training_rows == int((recent & ~audited).sum())
+    assert version.training_rows < int((~audited).sum())
+    assert version.gate["cases"] == int(audited.sum())  # old audit cases too
