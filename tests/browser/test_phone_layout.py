@@ -10,7 +10,13 @@ from cases.models import Case, Label
 from cases.services.clients import api_client_create
 from cases.services.intake import orders_ingest
 from cases.services.users import user_create
-from tests.browser.test_workbench import CASE_URL, ORDERS, PASSWORD, _payload
+from tests.browser.test_workbench import (
+    CASE_URL,
+    ORDERS,
+    PASSWORD,
+    _payload,
+    _sign_in,
+)
 from tests.factories import TenantFactory
 
 pytestmark = [
@@ -35,11 +41,7 @@ def _page_width(page: Page) -> int:
 
 def test_reviewer_decides_a_case_on_a_phone(phone: Page, cases, screenshots):
     user_create("phone-reviewer", PASSWORD, "reviewer", tenant=TenantFactory())
-    phone.goto("/login/")
-    phone.fill('input[name="username"]', "phone-reviewer")
-    phone.fill('input[name="password"]', PASSWORD)
-    phone.click('button[type="submit"]')
-    expect(phone).to_have_url(re.compile(r"/queue/$"))
+    _sign_in(phone, "phone-reviewer")
 
     expect(phone.locator("table.queue tbody tr")).to_have_count(len(cases))
     assert _page_width(phone) <= 390
@@ -62,10 +64,7 @@ def test_reviewer_decides_a_case_on_a_phone(phone: Page, cases, screenshots):
 
 def test_filters_in_use_stay_open_on_a_phone(phone: Page, cases):
     user_create("phone-reviewer", PASSWORD, "reviewer", tenant=TenantFactory())
-    phone.goto("/login/")
-    phone.fill('input[name="username"]', "phone-reviewer")
-    phone.fill('input[name="password"]', PASSWORD)
-    phone.click('button[type="submit"]')
+    _sign_in(phone, "phone-reviewer")
 
     phone.goto("/queue/?seller=seller-1")
 
@@ -75,10 +74,7 @@ def test_filters_in_use_stay_open_on_a_phone(phone: Page, cases):
 
 def test_the_models_page_fits_a_phone(phone: Page, active_version, screenshots):
     user_create("phone-lead", PASSWORD, "lead", tenant=TenantFactory())
-    phone.goto("/login/")
-    phone.fill('input[name="username"]', "phone-lead")
-    phone.fill('input[name="password"]', PASSWORD)
-    phone.click('button[type="submit"]')
+    _sign_in(phone, "phone-lead")
 
     phone.goto("/models/")
 

@@ -13,6 +13,7 @@ from cases.services.intake import orders_ingest
 from cases.services.users import user_create
 from rules.models import ListEntry, Rule
 from tests.browser.test_workbench import ORDERS, PASSWORD, _payload
+from tests.browser.test_workbench import _sign_in as sign_in
 from tests.factories import TenantFactory
 
 pytestmark = [
@@ -33,11 +34,7 @@ def cases(active_version, settings) -> list[Case]:
 
 def _sign_in(page: Page, role: str) -> None:
     user_create(f"{role}-b", PASSWORD, role, tenant=TenantFactory())
-    page.goto("/login/")
-    page.fill('input[name="username"]', f"{role}-b")
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    expect(page).to_have_url(re.compile(r"/queue/$"))
+    sign_in(page, f"{role}-b")
 
 
 def _width(page: Page) -> int:

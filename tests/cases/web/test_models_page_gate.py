@@ -42,9 +42,7 @@ def test_the_gate_verdict_sample_and_intervals_are_shown(lead):
     ModelVersion.objects.create(
         tenant=TenantFactory(), status="rejected", gate_verdict="reject", gate=GATE
     )
-    client = Client()
-    client.force_login(lead)
-    html = client.get("/models/").content.decode()
+    html = _models_page(lead)
     assert "reject</strong>: 412 audit cases, 37 frauds" in html
     assert "weighted, worth 96 cases and 3.2 frauds" in html
     assert "weighted AP 0.410 [0.330, 0.500]" in html
@@ -61,9 +59,7 @@ def test_the_page_says_which_sample_the_gate_used_and_why(lead):
         gate_verdict="promote",
         gate={**GATE, "source": "matured", "selection": why},
     )
-    client = Client()
-    client.force_login(lead)
-    html = client.get("/models/").content.decode()
+    html = _models_page(lead)
     assert "412 matured cases" in html
     assert "sample: matured window: more frauds (audit 1296 cases, 11 frauds" in html
 
@@ -75,9 +71,7 @@ def test_the_page_says_a_promoted_version_serves_the_refit(lead):
         gate_verdict="promote",
         gate={**GATE, "compared_rows": 1200, "refit_rows": 1500, "reserved_rows": 90},
     )
-    client = Client()
-    client.force_login(lead)
-    html = client.get("/models/").content.decode()
+    html = _models_page(lead)
     assert "serves a refit on 1500 labelled orders" in html
     assert "compared fit: 1200" in html
     assert "90 audit cases kept out of training" in html
@@ -91,8 +85,12 @@ def test_an_empty_sample_has_no_effective_size_to_show(lead):
         gate_verdict="held",
         gate={**empty, "effective_cases": 0.0, "effective_frauds": 0.0},
     )
-    client = Client()
-    client.force_login(lead)
-    html = client.get("/models/").content.decode()
+    html = _models_page(lead)
     assert "held</strong>: 0 audit cases, 0 frauds" in html
     assert "worth" not in html
+
+
+def _models_page(lead) -> str:
+    client = Client()
+    client.force_login(lead)
+    return client.get("/models/").content.decode()
