@@ -319,7 +319,7 @@ class Command(BaseCommand):
                 f"AP {_fmt(week['ap'])}  AUC {_fmt(week['auc'])}  "
                 f"labels {week['labels']}  frauds found by reviewers "
                 f"{week['reviewed_frauds']}, of them after propagation "
-                f"{week.get('propagated_frauds', 0)}; declined by rules "
+                f"{week.get('propagated_frauds', 0)}; frauds declined by rules "
                 f"{week.get('rule_frauds', 0)}"
             )
         summary = result["summary"]
